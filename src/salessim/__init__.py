@@ -1,0 +1,29 @@
+"""salessim: Monte Carlo sales capacity planning.
+
+    import salessim
+    sc = salessim.load_scenario("scenarios/baseline.yaml")
+    ds = salessim.simulate(sc, trials=10_000, seed=42)
+    salessim.save_results(ds, "results/baseline.h5")
+    table = salessim.summarize(ds)
+"""
+
+__version__ = "0.1.0"
+
+from .engine import SimulationError, simulate  # noqa: E402
+from .results import ResultsError, open_results, save_results, scenario_of  # noqa: E402
+from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from .summary import summarize  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "Scenario",
+    "ScenarioError",
+    "SimulationError",
+    "ResultsError",
+    "load_scenario",
+    "simulate",
+    "save_results",
+    "open_results",
+    "scenario_of",
+    "summarize",
+]

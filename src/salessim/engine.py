@@ -1,0 +1,182 @@
+"""Run the kernels over chunks of trials and label the result (SPEC sections 4 and 7).
+
+Memory while the kernels run is bounded by the chunk: each chunk gets its own buffers,
+which are copied into the result arrays and dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import __version__
+from .inputs import ModelInputs, build_inputs
+from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk
+from .scenario import Scenario
+from .variables import VARIABLES
+
+__all__ = ["simulate", "SimulationError", "MAX_SEED"]
+
+MAX_SEED = 2**63 - 1
+_CHUNK_BYTES = 64 * 2**20  # target size of one chunk's buffers
+
+Progress = Callable[[int, int], None]
+
+
+class SimulationError(ValueError):
+    """Arguments to :func:`simulate` that cannot be run (bad trial count or seed)."""
+
+
+def _check_args(trials: int, seed: int, first_trial: int, chunk_trials: int | None) -> None:
+    def whole(x: object) -> bool:
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+    if not whole(trials) or trials < 1:
+        raise SimulationError(f"trials must be a whole number >= 1, got {trials!r}")
+    if not whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise SimulationError(f"seed must be a whole number between 0 and {MAX_SEED}, got {seed!r}")
+    if not whole(first_trial) or first_trial < 0:
+        raise SimulationError(f"first_trial must be a whole number >= 0, got {first_trial!r}")
+    if chunk_trials is not None and (not whole(chunk_trials) or chunk_trials < 1):
+        raise SimulationError(f"chunk_trials must be a whole number >= 1, got {chunk_trials!r}")
+
+
+def default_chunk_trials(inputs: ModelInputs, trials: int) -> int:
+    """Trials per chunk: about 20 progress steps, within the chunk memory budget."""
+    h, k, s, y = inputs.shape
+    per_trial = (4 * N_COUNTS + 8 * N_FLOWS) * h * k + 16 * y * s + h + 8 * k + 24 * s * h
+    cap = max(64, _CHUNK_BYTES // max(per_trial, 1))
+    return int(min(cap, max(256, math.ceil(trials / 20))))
+
+
+def _chunk_buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
+    h, k, s, y = inputs.shape
+    return {
+        "counts": np.zeros((n, N_COUNTS, h, k), dtype=np.int32),
+        "flows": np.zeros((n, N_FLOWS, h, k), dtype=np.float64),
+        "downturn": np.zeros((n, h), dtype=np.uint8),
+        "pipeline_end": np.zeros((n, k), dtype=np.float64),
+        "attainment": np.empty((n, y, s), dtype=np.float64),
+        "tenure": np.empty((n, y, s), dtype=np.float64),
+    }
+
+
+def run_chunk(inputs: ModelInputs, seed: int, trial0: int, n: int) -> dict[str, np.ndarray]:
+    """Kernel outputs for trials ``trial0 .. trial0 + n - 1`` (the arrays of :mod:`.kernels.month`)."""
+    out = _chunk_buffers(n, inputs)
+    simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_args(),
+                   out["counts"], out["flows"], out["downturn"], out["pipeline_end"], out["attainment"], out["tenure"])
+    return out
+
+
+def simulate(
+    scenario: Scenario,
+    trials: int = 10_000,
+    seed: int = 0,
+    *,
+    first_trial: int = 0,
+    chunk_trials: int | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Simulate ``trials`` possible futures of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (:func:`salessim.load_scenario`).
+    trials : int
+        Number of trials (independent futures).
+    seed : int
+        0 <= seed < 2**63. Trial ``k`` depends only on (seed, k, scenario).
+    first_trial : int
+        Index of the first trial: ``simulate(sc, 1, seed, first_trial=k)`` re-runs trial k alone.
+    chunk_trials : int, optional
+        Trials simulated per chunk (bounds working memory); never changes the results.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :data:`salessim.variables.VARIABLES` with provenance attributes.
+    """
+    _check_args(trials, seed, first_trial, chunk_trials)
+    inputs = build_inputs(scenario)
+    chunk = chunk_trials or default_chunk_trials(inputs, trials)
+    full = _chunk_buffers(trials, inputs)
+    done = 0
+    while done < trials:
+        n = min(chunk, trials - done)
+        part = run_chunk(inputs, seed, first_trial + done, n)
+        for name, arr in part.items():
+            full[name][done : done + n] = arr
+        done += n
+        if progress is not None:
+            progress(done, trials)
+    return to_dataset(scenario, full, seed=seed, first_trial=first_trial)
+
+
+def coordinates(scenario: Scenario, trial_index: np.ndarray) -> dict[str, object]:
+    seats = scenario.seat_territories()
+    names = [t.name for t in scenario.territories]
+    return {
+        "trial": ("trial", trial_index.astype(np.int64)),
+        "month": ("month", pd.DatetimeIndex([f"{y:04d}-{m:02d}-01" for y, m in scenario.calendar_months()]).values.astype("datetime64[ns]")),
+        "territory": ("territory", np.array(names, dtype=object)),
+        "fiscal_year": ("fiscal_year", np.array([y for y, _ in scenario.fiscal_years()], dtype=np.int64)),
+        "seat": ("seat", np.arange(len(seats), dtype=np.int64)),
+        "seat_territory": ("seat", np.array([names[k] for k in seats], dtype=object)),
+        "fiscal_year_of_month": ("month", np.array(scenario.fiscal_year_labels(), dtype=np.int64)),
+    }
+
+
+def provenance(scenario: Scenario, seed: int, trials: int, first_trial: int) -> dict[str, object]:
+    import h5py
+    import numba
+
+    return {
+        "title": f"salessim results: {scenario.name}",
+        "scenario_name": scenario.name,
+        "description": scenario.spec.description,
+        "currency": scenario.spec.currency,
+        "salessim_version": __version__,
+        "scenario": scenario.to_yaml(),
+        "seed": int(seed),
+        "trials": int(trials),
+        "first_trial": int(first_trial),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "library_versions": (
+            f"python {platform.python_version()}; numpy {np.__version__}; numba {numba.__version__}; "
+            f"xarray {xr.__version__}; pandas {pd.__version__}; h5py {h5py.__version__}"
+        ),
+    }
+
+
+def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
+    """Label kernel outputs (full-length arrays of :func:`run_chunk`'s layout) as the results Dataset."""
+    trials = arrays["counts"].shape[0]
+    currency = scenario.spec.currency
+    data_vars = {}
+    for var in VARIABLES:
+        if var.source == "goal":
+            values = np.asarray(scenario.spec.goal.annual, dtype=np.float64)
+        elif var.index is None:
+            values = arrays[var.source]
+        else:
+            values = arrays[var.source][:, var.index]
+        attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
+        data_vars[var.name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
+    coords = coordinates(scenario, np.arange(first_trial, first_trial + trials))
+    ds = xr.Dataset(data_vars, coords=coords, attrs=provenance(scenario, seed, trials, first_trial))
+    ds["month"].attrs.update(long_name="first day of the simulated month")
+    ds["fiscal_year"].attrs.update(long_name="fiscal year, labelled by the calendar year it starts in")
+    ds["seat_territory"].attrs.update(long_name="territory of the seat")
+    ds["fiscal_year_of_month"].attrs.update(long_name="fiscal year the month belongs to")
+    ds["trial"].attrs.update(long_name="trial index (its random draws depend only on seed, trial and scenario)")
+    return ds

@@ -1,0 +1,168 @@
+"""Scenario -> plain arrays: everything the kernels need, cast and laid out once.
+
+:func:`build_inputs` is the only place that reads a :class:`~salessim.scenario.Scenario`
+on the way to the engine; the kernels see nothing but the arrays of :class:`ModelInputs`.
+Variable-length per-territory lists (ramp, pmfs, attrition bands) are padded into 2-D
+arrays with a length per territory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .kernels.streams import NEVER
+from .scenario import Scenario
+
+__all__ = ["ModelInputs", "build_inputs"]
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Plain arrays describing one scenario (K territories, S seats, H months, Y fiscal years).
+
+    Money is in the scenario currency, rates are per month unless named otherwise.
+    """
+
+    lead_mean: np.ndarray  # (H, K) float64: expected leads before downturns (seasonality x growth)
+    downturn_p_month: float  # chance a downturn starts in a month not already in one
+    downturn_months: int  # duration of a downturn
+    downturn_lead_mult: float
+    downturn_win_mult: float
+    p_opp: np.ndarray  # (K,) lead -> opportunity
+    win_rate: np.ndarray  # (K,) opportunity -> win, before skill and downturn
+    capacity: np.ndarray  # (K,) leads a fully ramped rep can work per month; inf = unlimited
+    skill_sigma: np.ndarray  # (K,) log-sd of skill
+    deal_mu: np.ndarray  # (K,) lognormal mu of deal value
+    deal_sigma: np.ndarray  # (K,) lognormal sigma of deal value
+    quota_month: np.ndarray  # (K,) monthly quota of a ramped rep
+    quota_ramped: np.ndarray  # (K,) uint8: quota follows ramp
+    backfill: np.ndarray  # (K,) uint8
+    orphan_rate: np.ndarray  # (K,) chance an orphaned won deal still books
+    ramp: np.ndarray  # (K, R) productivity by tenure month, padded
+    ramp_len: np.ndarray  # (K,) int64
+    cycle_cdf: np.ndarray  # (K, L) CDF of months from win to booking, padded with 1
+    cycle_len: np.ndarray  # (K,) int64
+    fill_cdf: np.ndarray  # (K, F) CDF of months from departure to the replacement's start
+    fill_len: np.ndarray  # (K,) int64
+    band_until: np.ndarray  # (K, B) int64 tenure month where each attrition band ends (NEVER on the last)
+    band_hazard: np.ndarray  # (K, B) monthly cumulative hazard -log(1 - h) of each band (inf if h = 1)
+    band_count: np.ndarray  # (K,) int64
+    seat_terr: np.ndarray  # (S,) int64 territory of each seat
+    seat_start: np.ndarray  # (S,) int64 month the seat's first occupant starts
+    seat_tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
+    seat_is_hire: np.ndarray  # (S,) uint8: the first occupant is a planned hire (counted in hires)
+    fy_first: np.ndarray  # (Y,) int64 index of each full fiscal year's first month
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(H, K, S, Y)."""
+        h, k = self.lead_mean.shape
+        return h, k, self.seat_terr.shape[0], self.fy_first.shape[0]
+
+    def kernel_args(self) -> tuple:
+        """The arrays and scalars in the order the kernels take them."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+def _padded(rows: list[list[float]], pad: float, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    width = max(1, max(len(r) for r in rows))
+    out = np.full((len(rows), width), pad, dtype=dtype)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out, np.array([len(r) for r in rows], dtype=np.int64)
+
+
+def _cdf(pmf: tuple[float, ...]) -> list[float]:
+    c = np.cumsum(pmf)
+    c[-1] = 1.0  # inversion never runs past the last entry
+    return list(c)
+
+
+def monthly_hazard(annual: float) -> float:
+    """h = 1 - (1 - annual)^(1/12): the monthly leaving probability for an annual rate."""
+    return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
+
+
+def build_inputs(sc: Scenario) -> ModelInputs:
+    """Cast a validated scenario into :class:`ModelInputs`."""
+    terrs = sc.territories
+    spec = sc.spec
+    h = sc.horizon_months
+    cal = sc.calendar_months()
+    season = np.asarray(spec.market.seasonality, dtype=np.float64)
+    growth = (1.0 + spec.market.annual_growth) ** (np.arange(h) / 12.0)
+    month_factor = season[[m - 1 for _, m in cal]] * growth
+    lead_mean = month_factor[:, None] * np.array([t.leads_per_month for t in terrs])[None, :]
+
+    dt = spec.market.downturn
+    if dt is None:
+        dt_p, dt_months, dt_lead, dt_win = 0.0, 1, 1.0, 1.0
+    else:
+        dt_p = 1.0 - (1.0 - dt.probability_per_year) ** (1.0 / 12.0)
+        dt_months, dt_lead, dt_win = dt.duration_months, float(dt.lead_multiplier), float(dt.win_rate_multiplier)
+
+    sigma2 = np.array([math.log1p(t.deal_cv**2) for t in terrs])
+    deal_mu = np.log([t.deal_mean for t in terrs]) - sigma2 / 2.0
+
+    ramp, ramp_len = _padded([list(t.ramp) for t in terrs], 1.0)
+    cycle_cdf, cycle_len = _padded([_cdf(t.sales_cycle_months) for t in terrs], 1.0)
+    fill_cdf, fill_len = _padded([_cdf(t.time_to_fill_months) for t in terrs], 1.0)
+    until_rows, hazard_rows = [], []
+    for t in terrs:
+        until_rows.append([NEVER if u is None else u for u, _ in t.attrition_bands])
+        hazard_rows.append([math.inf if a >= 1.0 else -math.log1p(-monthly_hazard(a)) for _, a in t.attrition_bands])
+    band_until, band_count = _padded(until_rows, NEVER, np.int64)
+    band_hazard, _ = _padded(hazard_rows, 0.0)
+
+    seat_terr, seat_start, seat_tenure0, seat_is_hire = [], [], [], []
+    for k, t in enumerate(terrs):
+        for tenure in t.initial_tenure_months:
+            seat_terr.append(k)
+            seat_start.append(0)
+            seat_tenure0.append(tenure)
+            seat_is_hire.append(0)
+    index = {t.name: k for k, t in enumerate(terrs)}
+    for entry in spec.hiring_plan:
+        for _ in range(entry.hires):
+            seat_terr.append(index[entry.territory])
+            seat_start.append(sc.month_index(entry.month))
+            seat_tenure0.append(0)
+            seat_is_hire.append(1)
+
+    def arr(values, dtype=np.float64):
+        return np.ascontiguousarray(np.asarray(values, dtype=dtype))
+
+    return ModelInputs(
+        lead_mean=arr(lead_mean),
+        downturn_p_month=float(dt_p),
+        downturn_months=int(dt_months),
+        downturn_lead_mult=dt_lead,
+        downturn_win_mult=dt_win,
+        p_opp=arr([t.lead_to_opportunity for t in terrs]),
+        win_rate=arr([t.win_rate for t in terrs]),
+        capacity=arr([math.inf if t.capacity_leads_per_month is None else t.capacity_leads_per_month for t in terrs]),
+        skill_sigma=arr([t.skill_sigma for t in terrs]),
+        deal_mu=arr(deal_mu),
+        deal_sigma=arr(np.sqrt(sigma2)),
+        quota_month=arr([t.quota_annual / 12.0 for t in terrs]),
+        quota_ramped=arr([t.quota_ramped for t in terrs], np.uint8),
+        backfill=arr([t.backfill for t in terrs], np.uint8),
+        orphan_rate=arr([t.orphaned_deal_close_rate for t in terrs]),
+        ramp=ramp,
+        ramp_len=ramp_len,
+        cycle_cdf=cycle_cdf,
+        cycle_len=cycle_len,
+        fill_cdf=fill_cdf,
+        fill_len=fill_len,
+        band_until=band_until,
+        band_hazard=band_hazard,
+        band_count=band_count,
+        seat_terr=arr(seat_terr, np.int64),
+        seat_start=arr(seat_start, np.int64),
+        seat_tenure0=arr(seat_tenure0, np.int64),
+        seat_is_hire=arr(seat_is_hire, np.uint8),
+        fy_first=arr([t0 for _, t0 in sc.fiscal_years()], np.int64),
+    )

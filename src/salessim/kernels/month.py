@@ -1,0 +1,250 @@
+"""The model: one trial month by month (:func:`simulate_trial`) and many in parallel
+(:func:`simulate_chunk`). Pure functions over arrays; see SPEC section 3 for semantics.
+
+Shapes: H months, K territories, S seats, Y full fiscal years, n trials in the chunk.
+Money is in the scenario currency. Inputs are the fields of
+:class:`salessim.inputs.ModelInputs`, in order. Outputs (preallocated by the caller):
+
+``counts``   (n, N_COUNTS, H, K) int32   -- indexed by the ``C_*`` constants below
+``flows``    (n, N_FLOWS, H, K) float64  -- indexed by the ``F_*`` constants below
+``downturn`` (n, H) uint8                -- 1 in months inside a downturn
+``pipeline_end`` (n, K) float64          -- value of wins that would book after the horizon
+``attainment``, ``tenure`` (n, Y, S) float64 -- per seat at each fiscal year end; NaN if empty
+
+Random draws come from :mod:`.streams`, addressed by (seed, trial, purpose, ...), so a
+trial's result depends only on (seed, trial, inputs).
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .streams import (
+    NEVER,
+    PURPOSE_DOWNTURN,
+    PURPOSE_OCCUPANT,
+    PURPOSE_REP_MONTH,
+    PURPOSE_UNWORKED,
+    binomial_inv,
+    categorical_inv,
+    normal_inv,
+    poisson_inv,
+    stream_key,
+    uniform,
+)
+
+C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS = range(8)
+N_COUNTS = 8
+F_RAMPED_FTE, F_BOOKINGS, F_QUOTA = range(3)
+N_FLOWS = 3
+
+
+@njit(cache=True)
+def departure_tenure(e, tenure0, until, hazard, nbands):
+    """Tenure month at whose end a rep leaves, given an Exp(1) draw ``e``.
+
+    The rep has completed ``tenure0`` months. Band b covers tenure months below
+    ``until[b]`` with monthly cumulative hazard ``hazard[b]`` = -log(1 - h_b), so the rep
+    leaves in the first month where the accumulated hazard reaches ``e``: the same law as
+    a monthly coin with probability h_b, for one draw per rep. Returns NEVER if never.
+    """
+    tau = tenure0
+    for b in range(nbands):
+        end = until[b]
+        if tau >= end:
+            continue
+        c = hazard[b]
+        if c == math.inf:
+            return tau
+        if c > 0.0:
+            need = math.ceil(e / c)  # months of this band until the hazard reaches e
+            if need <= end - tau:
+                return tau + int(need) - 1
+            e -= c * (end - tau)
+        tau = end
+    return NEVER
+
+
+@njit(cache=True)
+def simulate_trial(seed, trial,
+                   lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
+                   p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
+                   backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
+                   band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
+                   fy_first,
+                   counts, flows, downturn, pipeline_end, attainment, tenure_out):
+    """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n."""
+    H, K = lead_mean.shape
+    S = seat_terr.shape[0]
+    Y = fy_first.shape[0]
+    st = np.empty(1, dtype=np.uint64)
+
+    # seat state: the current occupant's facts
+    active = np.zeros(S, dtype=np.bool_)
+    occupants = np.zeros(S, dtype=np.int64)  # occupants so far; the current one is number occupants-1
+    next_start = seat_start.copy()  # month the next occupant starts, NEVER if none
+    awaiting = np.zeros(S, dtype=np.bool_)  # empty, waiting for a backfill
+    tenure = np.zeros(S, dtype=np.int64)
+    leave_at = np.zeros(S, dtype=np.int64)  # tenure month at whose end the occupant leaves
+    fill_lag = np.zeros(S, dtype=np.int64)  # months from the occupant's departure to the backfill
+    skill = np.ones(S)
+    ramp_f = np.zeros(S)
+    year_bookings = np.zeros(S)  # credited to the current occupant in the current fiscal year
+    year_quota = np.zeros(S)
+    # future bookings: per seat for the current owner (and the part that survives orphaning),
+    # per territory for orphaned deals that still book
+    owner_pipe = np.zeros((S, H))
+    orphan_pipe = np.zeros((S, H))
+    territory_pipe = np.zeros((K, H))
+    sum_f = np.zeros(K)
+
+    attainment[:, :] = np.nan
+    tenure_out[:, :] = np.nan
+    downturn_last = -1  # last month of the current downturn
+    y = 0  # next fiscal year to close
+
+    for t in range(H):
+        # 10. downturn: a new one may start in a month not already in one
+        if t > downturn_last and downturn_p_month > 0.0:
+            st[0] = stream_key(seed, trial, PURPOSE_DOWNTURN, t, 0)
+            if uniform(st) < downturn_p_month:
+                downturn_last = t + downturn_months - 1
+        in_downturn = t <= downturn_last
+        downturn[t] = in_downturn
+        if y < Y and t == fy_first[y]:
+            year_bookings[:] = 0.0
+            year_quota[:] = 0.0
+
+        # 1. joiners, with skill, departure time and the seat's later time to fill
+        for s in range(S):
+            if not active[s] and next_start[s] == t:
+                k = seat_terr[s]
+                first = occupants[s] == 0
+                st[0] = stream_key(seed, trial, PURPOSE_OCCUPANT, s, occupants[s])
+                sig = skill_sigma[k]
+                skill[s] = math.exp(sig * normal_inv(uniform(st)) - 0.5 * sig * sig)
+                tenure[s] = seat_tenure0[s] if first else 0
+                leave_at[s] = departure_tenure(-math.log(uniform(st)), tenure[s], band_until[k], band_hazard[k], band_count[k])
+                fill_lag[s] = categorical_inv(uniform(st), fill_cdf[k], fill_len[k])
+                occupants[s] += 1
+                active[s] = True
+                awaiting[s] = False
+                next_start[s] = NEVER
+                year_bookings[s] = 0.0
+                year_quota[s] = 0.0
+                if not first or seat_is_hire[s]:
+                    counts[C_HIRES, t, k] += 1
+
+        # 2, 8. ramp, headcount and quota
+        sum_f[:] = 0.0
+        for s in range(S):
+            k = seat_terr[s]
+            if active[s]:
+                f = ramp[k, tenure[s]] if tenure[s] < ramp_len[k] else 1.0
+                ramp_f[s] = f
+                sum_f[k] += f
+                q = quota_month[k] * (f if quota_ramped[k] else 1.0)
+                year_quota[s] += q
+                counts[C_HEADCOUNT, t, k] += 1
+                flows[F_RAMPED_FTE, t, k] += f
+                flows[F_QUOTA, t, k] += q
+            elif awaiting[s]:
+                counts[C_OPEN_REQS, t, k] += 1
+
+        # bookings due this month from earlier wins
+        for k in range(K):
+            flows[F_BOOKINGS, t, k] += territory_pipe[k, t]
+        for s in range(S):
+            if active[s] and owner_pipe[s, t] > 0.0:
+                k = seat_terr[s]
+                flows[F_BOOKINGS, t, k] += owner_pipe[s, t]
+                year_bookings[s] += owner_pipe[s, t]
+
+        # 3-7. demand, routing, capacity, funnel, cycle and deal size
+        win_mult = downturn_win_mult if in_downturn else 1.0
+        for k in range(K):
+            lam = lead_mean[t, k] * (downturn_lead_mult if in_downturn else 1.0)
+            if sum_f[k] <= 0.0:
+                st[0] = stream_key(seed, trial, PURPOSE_UNWORKED, k, t)
+                n = poisson_inv(uniform(st), lam)
+                counts[C_LEADS, t, k] += n
+                counts[C_LEADS_UNWORKED, t, k] += n
+        for s in range(S):
+            if not active[s] or ramp_f[s] <= 0.0:
+                continue
+            k = seat_terr[s]
+            f = ramp_f[s]
+            lam = lead_mean[t, k] * (downturn_lead_mult if in_downturn else 1.0) * f / sum_f[k]
+            st[0] = stream_key(seed, trial, PURPOSE_REP_MONTH, s, t)
+            leads = poisson_inv(uniform(st), lam)
+            cap = capacity[k] * f
+            worked = leads if cap >= leads else int(math.floor(cap))
+            opps = binomial_inv(uniform(st), worked, p_opp[k])
+            p_win = min(1.0, win_rate[k] * skill[s] * win_mult)
+            wins = binomial_inv(uniform(st), opps, p_win)
+            counts[C_LEADS, t, k] += leads
+            counts[C_LEADS_UNWORKED, t, k] += leads - worked
+            counts[C_OPPORTUNITIES, t, k] += opps
+            counts[C_WINS, t, k] += wins
+            for _ in range(wins):
+                lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
+                value = math.exp(deal_mu[k] + deal_sigma[k] * normal_inv(uniform(st)))
+                survives_orphaning = uniform(st) < orphan_rate[k]
+                due = t + lag
+                if due >= H:
+                    pipeline_end[k] += value
+                elif lag == 0:
+                    flows[F_BOOKINGS, t, k] += value
+                    year_bookings[s] += value
+                else:
+                    owner_pipe[s, due] += value
+                    if survives_orphaning:
+                        orphan_pipe[s, due] += value
+
+        # attainment of whoever holds each seat in a fiscal year's last month
+        if y < Y and t == fy_first[y] + 11:
+            for s in range(S):
+                if active[s]:
+                    if year_quota[s] > 0.0:
+                        attainment[y, s] = year_bookings[s] / year_quota[s]
+                    tenure_out[y, s] = tenure[s] + 1
+            y += 1
+
+        # 9. attrition at month end, backfill after the time to fill; tenure grows
+        for s in range(S):
+            if not active[s]:
+                continue
+            k = seat_terr[s]
+            if tenure[s] >= leave_at[s]:
+                counts[C_DEPARTURES, t, k] += 1
+                active[s] = False
+                for m in range(t + 1, H):
+                    territory_pipe[k, m] += orphan_pipe[s, m]
+                    owner_pipe[s, m] = 0.0
+                    orphan_pipe[s, m] = 0.0
+                if backfill[k]:
+                    awaiting[s] = True
+                    next_start[s] = t + 1 + fill_lag[s]
+            else:
+                tenure[s] += 1
+
+
+@njit(cache=True, parallel=True)
+def simulate_chunk(seed, trial0,
+                   lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
+                   p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
+                   backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
+                   band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
+                   fy_first,
+                   counts, flows, downturn, pipeline_end, attainment, tenure_out):
+    """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
+    n = counts.shape[0]
+    for i in prange(n):
+        simulate_trial(seed, trial0 + i,
+                       lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
+                       p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
+                       backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
+                       band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
+                       fy_first,
+                       counts[i], flows[i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i])

@@ -1,0 +1,213 @@
+"""Counter-based random streams and inverse-transform samplers, for Numba kernels.
+
+Every draw is addressed: :func:`stream_key` hashes (seed, trial, purpose, a, b) into a
+64-bit key, and the ``j``-th uniform of that stream is ``splitmix64(key + (j+1)·γ)``.
+Nothing depends on thread, chunk or call order, so trial 7 is the same in any run, and
+two scenarios share every stream whose address they share (common random numbers).
+
+The samplers invert the CDF with one uniform per variate. Inversion is monotone in the
+parameters (more expected leads never give fewer leads for the same uniform), which
+keeps paired comparisons of scenarios tight, and it draws a fixed number of uniforms
+per variate, so one changed count does not shift the draws that follow it.
+
+A stream's state lives in a length-1 ``uint64`` array ``st``; ``st[0]`` is the Weyl
+counter, advanced by each draw.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+
+# Purposes: one stream family per kind of randomness (common random numbers by name).
+PURPOSE_DOWNTURN = 1  # (month, 0): does a downturn start this month
+PURPOSE_OCCUPANT = 2  # (seat, occupant): skill, departure time, time to fill the seat after them
+PURPOSE_REP_MONTH = 3  # (seat, month): leads, opportunities, wins, then (cycle, size, orphan) per win
+PURPOSE_UNWORKED = 4  # (territory, month): leads arriving while no rep can take them
+
+NEVER = 1 << 62  # a month or tenure that is never reached
+
+
+@njit(cache=True, inline="always")
+def mix64(z):
+    """SplitMix64 finaliser: a bijective 64-bit hash (uint64 -> uint64)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def stream_key(seed, trial, purpose, a, b):
+    """Key of the stream addressed by (seed, trial, purpose, a, b); all non-negative ints."""
+    k = mix64(np.uint64(seed) ^ np.uint64(0x6A09E667F3BCC909))
+    k = mix64(k + np.uint64(trial) * GOLDEN)
+    k = mix64(k ^ (np.uint64(purpose) * _M1))
+    k = mix64(k + np.uint64(a) * _M2)
+    k = mix64(k ^ (np.uint64(b) * GOLDEN))
+    return k
+
+
+@njit(cache=True, inline="always")
+def uniform(st):
+    """Next uniform in the open interval (0, 1) with 53 random bits."""
+    st[0] += GOLDEN
+    return (np.float64(mix64(st[0]) >> _S11) + 0.5) * _INV53
+
+
+@njit(cache=True)
+def normal_inv(u):
+    """Standard normal quantile (Wichura's AS 241, relative error about 1e-16)."""
+    q = u - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * (((((((r * 2509.0809287301226727 + 33430.575583588128105) * r + 67265.770927008700853) * r
+                        + 45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r
+                      + 133.14166789178437745) * r + 3.387132872796366608) / \
+            (((((((r * 5226.495278852545925 + 28729.085735721942674) * r + 39307.89580009271061) * r
+                 + 21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r
+              + 42.313330701600911252) * r + 1.0)
+    r = u if q < 0.0 else 1.0 - u
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r -= 1.6
+        val = (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
+                   + 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r
+                 + 4.6303378461565452959) * r + 1.42343711074968357734) / \
+            (((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r
+                 + 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r
+              + 2.05319162663775882187) * r + 1.0)
+    else:
+        r -= 5.0
+        val = (((((((r * 2.01033439929228813265e-7 + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r
+                   + 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r
+                 + 5.4637849111641143699) * r + 6.6579046435011037772) / \
+            (((((((r * 2.04426310338993978564e-15 + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r
+                 + 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
+              + 0.59983220655588793769) * r + 1.0)
+    return -val if q < 0.0 else val
+
+
+@njit(cache=True)
+def poisson_inv(u, lam):
+    """Poisson(lam) quantile at u: the smallest k with F(k) >= u."""
+    if lam <= 0.0:
+        return 0
+    if lam < 30.0:
+        p = math.exp(-lam)
+        f = p
+        k = 0
+        while u > f:
+            k += 1
+            p *= lam / k
+            f += p
+            if p < 1e-300 or (k > lam and p < f * 1e-17):
+                break  # u within rounding of 1
+        return k
+    # Start at the mode: O(sqrt(lam)) steps and no underflow of exp(-lam).
+    m = math.floor(lam)
+    pm = math.exp(m * math.log(lam) - lam - math.lgamma(m + 1.0))
+    f = pm
+    p = pm
+    j = m
+    while j > 0:
+        p *= j / lam
+        j -= 1
+        f += p
+        if p < f * 1e-17:
+            break
+    k = int(m)
+    p = pm
+    if u <= f:
+        while k > 0:
+            below = f - p
+            if u > below:
+                break
+            f = below
+            p *= k / lam
+            k -= 1
+        return k
+    while u > f:
+        k += 1
+        p *= lam / k
+        f += p
+        if p < f * 1e-17:
+            break
+    return k
+
+
+@njit(cache=True)
+def _binomial_inv_low(u, n, p):
+    """Binomial(n, p) quantile for 0 < p <= 0.5."""
+    q = 1.0 - p
+    r = p / q
+    if n * p < 30.0:
+        prob = math.exp(n * math.log1p(-p))
+        f = prob
+        k = 0
+        while u > f and k < n:
+            prob *= r * (n - k) / (k + 1)
+            k += 1
+            f += prob
+        return k
+    m = math.floor((n + 1) * p)
+    if m > n:
+        m = n
+    pm = math.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
+                  + m * math.log(p) + (n - m) * math.log1p(-p))
+    f = pm
+    prob = pm
+    j = m
+    while j > 0:
+        prob *= j / ((n - j + 1) * r)
+        j -= 1
+        f += prob
+        if prob < f * 1e-17:
+            break
+    k = int(m)
+    prob = pm
+    if u <= f:
+        while k > 0:
+            below = f - prob
+            if u > below:
+                break
+            f = below
+            prob *= k / ((n - k + 1) * r)
+            k -= 1
+        return k
+    while u > f and k < n:
+        prob *= r * (n - k) / (k + 1)
+        k += 1
+        f += prob
+        if prob < f * 1e-17:
+            break
+    return k
+
+
+@njit(cache=True)
+def binomial_inv(u, n, p):
+    """Binomial(n, p) quantile at u (reflected for p > 0.5 to keep the search short)."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if p > 0.5:
+        return n - _binomial_inv_low(1.0 - u, n, 1.0 - p)
+    return _binomial_inv_low(u, n, p)
+
+
+@njit(cache=True)
+def categorical_inv(u, cdf, length):
+    """Index k of the first ``cdf[k] >= u`` among ``cdf[:length]`` (the last if rounding leaves none)."""
+    k = 0
+    while k < length - 1 and u > cdf[k]:
+        k += 1
+    return k

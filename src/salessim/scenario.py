@@ -1,0 +1,918 @@
+"""The scenario vocabulary: every key a scenario file may hold, validated once.
+
+A scenario file is YAML. :func:`load_scenario` reads it, validates it with pydantic
+(strict types, unknown keys rejected), runs the checks that span several keys, and
+either returns a :class:`Scenario` or raises one :class:`ScenarioError` that lists
+**every** problem with its location and offending value.
+
+Each field below carries its unit, default and one-line meaning in ``Field(...)``;
+:func:`key_reference` renders them as the Markdown table in ``scenarios/README.md``
+(a test keeps the two identical), so the documentation is generated from this module.
+
+Per-territory keys may be given in ``defaults``; a territory's own value wins.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "Territory",
+    "HirePlanEntry",
+    "load_scenario",
+    "key_reference",
+]
+
+PMF_TOLERANCE = 1e-9
+MAX_HORIZON_MONTHS = 600
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+
+def _number(value: Any) -> float:
+    """Accept ints and floats (and YAML 1.1's unquoted ``1e5``, which arrives as text); never bools."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {value}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.replace("_", ""))
+        except ValueError:
+            pass
+    raise ValueError(f"must be a number, got {_got(value)}")
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+
+
+class ScenarioError(ValueError):
+    """A scenario is invalid; ``problems`` lists ``(location, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f" {self.source}" if self.source else ""
+        n = len(self.problems)
+        head = f"invalid scenario{where}: {n} problem{'s' if n != 1 else ''}"
+        lines = [f"  {loc}: {msg}" if loc else f"  {msg}" for loc, msg in self.problems]
+        return "\n".join([head, *lines])
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _got(value: Any) -> str:
+    """Render an offending value the way a user wrote it."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return str(value)
+
+
+def _parse_month(value: Any) -> tuple[int, int]:
+    if not isinstance(value, str) or not _MONTH_RE.match(value):
+        raise ValueError(f"must be a month written YYYY-MM, got {_got(value)}")
+    year, month = int(value[:4]), int(value[5:])
+    if not 1 <= month <= 12:
+        raise ValueError(f"must be a month written YYYY-MM with MM in 01..12, got {_got(value)}")
+    return year, month
+
+
+def _check_finite(values: list[float]) -> None:
+    for v in values:
+        if not math.isfinite(v):
+            raise ValueError(f"must contain only finite numbers, got {_got(v)}")
+
+
+def _check_pmf(values: list[float]) -> list[float]:
+    if len(values) == 0:
+        raise ValueError("must list at least one probability, got []")
+    _check_finite(values)
+    for v in values:
+        if v < 0:
+            raise ValueError(f"probabilities must be non-negative, got {_got(v)} in {values}")
+    total = math.fsum(values)
+    if abs(total - 1.0) > PMF_TOLERANCE:
+        raise ValueError(f"must sum to 1 (within {PMF_TOLERANCE:g}), got {values} summing to {total:.12g}")
+    return [v / total for v in values]
+
+
+def _check_probability(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError(f"must be a finite number between 0 and 1, got {_got(v)}")
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {_got(v)}")
+    return float(v)
+
+
+def _check_nonneg(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError(f"must be a finite number >= 0, got {_got(v)}")
+    if v < 0:
+        raise ValueError(f"must be >= 0, got {_got(v)}")
+    return float(v)
+
+
+def _check_count(v: int) -> int:
+    if v < 0:
+        raise ValueError(f"must be a non-negative whole number, got {_got(v)}")
+    return v
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=True, frozen=True)
+
+
+class DealSize(_Strict):
+    """Lognormal deal value."""
+
+    mean: Number = Field(description="mean value of one won deal|currency|required")
+    cv: Number = Field(0.0, description="coefficient of variation (sd / mean) of deal value; 0 = every deal is `mean`|fraction|0")
+
+    @field_validator("mean")
+    @classmethod
+    def _mean(cls, v: float) -> float:
+        v = _check_nonneg(v)
+        if v == 0:
+            raise ValueError("must be > 0, got 0")
+        return v
+
+    @field_validator("cv")
+    @classmethod
+    def _cv(cls, v: float) -> float:
+        return _check_nonneg(v)
+
+
+class AttritionBand(_Strict):
+    """One tenure band of annual attrition."""
+
+    until_month: StrictInt | None = Field(None, description="band covers tenure months below this value; omit on the last band|months|last band: none")
+    annual: Number = Field(description="annual attrition rate in this band|fraction|required")
+
+    @field_validator("until_month")
+    @classmethod
+    def _until(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError(f"must be a whole number >= 1, got {_got(v)}")
+        return v
+
+    @field_validator("annual")
+    @classmethod
+    def _annual(cls, v: float) -> float:
+        return _check_probability(v)
+
+
+class TerritoryFields(_Strict):
+    """Keys a territory may set itself or inherit from ``defaults``."""
+
+    reps: StrictInt | None = Field(None, description="reps in seat at the start|reps|required")
+    initial_tenure_months: StrictInt | list[StrictInt] | None = Field(None, description="completed months of service of the starting reps: one number for all, or a list with one per rep|months|24")
+    leads_per_month: Number | None = Field(None, description="expected inbound leads per month before seasonality, growth and downturns|leads/month|required")
+    lead_to_opportunity: Number | None = Field(None, description="share of worked leads that become opportunities|fraction|required")
+    win_rate: Number | None = Field(None, description="share of opportunities won (times the rep's skill and any downturn multiplier, capped at 1)|fraction|required")
+    sales_cycle_months: list[Number] | None = Field(None, description="pmf of months from opportunity to booking (entry k = k months)|pmf over months|[1.0]")
+    deal_size: DealSize | None = Field(None, description="lognormal value of a won deal: `{mean, cv}`|currency|required")
+    ramp: list[Number] | None = Field(None, description="productivity by tenure month (entry 0 = first month); 1.0 after the list ends|fraction|[] (no ramp)")
+    capacity_leads_per_month: Number | None = Field(None, description="leads one fully ramped rep can work per month; null = unlimited|leads/month|null")
+    attrition_annual: Number | None = Field(None, description="annual attrition rate, the same at every tenure; exclusive with attrition_by_tenure|fraction|0")
+    attrition_by_tenure: list[AttritionBand] | None = Field(None, description="annual attrition by tenure band: `[{until_month: 12, annual: 0.4}, {annual: 0.25}]`|fraction|none")
+    skill_sigma: Number | None = Field(None, description="sd of the log of a rep's persistent productivity multiplier (mean 1) on win rate|log-sd|0")
+    quota_annual: Number | None = Field(None, description="annual quota of a fully ramped rep|currency/year|required")
+    quota_ramped: StrictBool | None = Field(None, description="new hires' monthly quota follows the ramp curve|true/false|true")
+    backfill: StrictBool | None = Field(None, description="replace reps who leave|true/false|true")
+    time_to_fill_months: list[Number] | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
+    orphaned_deal_close_rate: Number | None = Field(None, description="probability that a won deal whose owner left before it booked still books (to the territory)|fraction|0.5")
+
+    @field_validator("reps")
+    @classmethod
+    def _reps(cls, v: int | None) -> int | None:
+        return None if v is None else _check_count(v)
+
+    @field_validator("initial_tenure_months")
+    @classmethod
+    def _tenure(cls, v: int | list[int] | None) -> int | list[int] | None:
+        if isinstance(v, list):
+            for x in v:
+                if x < 0:
+                    raise ValueError(f"must be non-negative whole numbers, got {_got(x)} in {v}")
+        elif v is not None:
+            _check_count(v)
+        return v
+
+    @field_validator("leads_per_month")
+    @classmethod
+    def _leads(cls, v: float | None) -> float | None:
+        return None if v is None else _check_nonneg(v)
+
+    @field_validator("lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate")
+    @classmethod
+    def _prob(cls, v: float | None) -> float | None:
+        return None if v is None else _check_probability(v)
+
+    @field_validator("sales_cycle_months", "time_to_fill_months")
+    @classmethod
+    def _pmf(cls, v: list[float] | None) -> list[float] | None:
+        return None if v is None else _check_pmf(v)
+
+    @field_validator("ramp")
+    @classmethod
+    def _ramp(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return None
+        _check_finite(v)
+        for x in v:
+            if not 0.0 <= x <= 1.0:
+                raise ValueError(f"values must be between 0 and 1, got {_got(x)} in {v}")
+        return [float(x) for x in v]
+
+    @field_validator("capacity_leads_per_month")
+    @classmethod
+    def _capacity(cls, v: float | None) -> float | None:
+        if v is None:
+            return None
+        v = _check_nonneg(v)
+        if v == 0:
+            raise ValueError("must be > 0 (or null for unlimited), got 0")
+        return v
+
+    @field_validator("attrition_by_tenure")
+    @classmethod
+    def _bands(cls, v: list[AttritionBand] | None) -> list[AttritionBand] | None:
+        if v is None:
+            return None
+        if not v:
+            raise ValueError("must list at least one band, got []")
+        if v[-1].until_month is not None:
+            raise ValueError(f"the last band must omit until_month (it covers all later tenure), got until_month {v[-1].until_month}")
+        previous = 0
+        for band in v[:-1]:
+            if band.until_month is None:
+                raise ValueError("only the last band may omit until_month")
+            if band.until_month <= previous:
+                raise ValueError(f"until_month must increase from band to band, got {band.until_month} after {previous}")
+            previous = band.until_month
+        return v
+
+    @field_validator("skill_sigma", "quota_annual")
+    @classmethod
+    def _nonneg(cls, v: float | None) -> float | None:
+        return None if v is None else _check_nonneg(v)
+
+
+class TerritoryEntry(TerritoryFields):
+    name: StrictStr = Field(description="territory name, unique|text|required")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty, got ''")
+        return v
+
+
+class Downturn(_Strict):
+    """A market shock shared by all territories."""
+
+    probability_per_year: Number = Field(description="chance that a downturn starts within a year (spread evenly over months)|fraction|required")
+    duration_months: StrictInt = Field(description="months a downturn lasts|months|required")
+    lead_multiplier: Number = Field(1.0, description="multiplier on lead volume during a downturn|factor|1.0")
+    win_rate_multiplier: Number = Field(1.0, description="multiplier on win rate during a downturn|factor|1.0")
+
+    @field_validator("probability_per_year")
+    @classmethod
+    def _p(cls, v: float) -> float:
+        return _check_probability(v)
+
+    @field_validator("duration_months")
+    @classmethod
+    def _d(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError(f"must be a whole number >= 1, got {_got(v)}")
+        return v
+
+    @field_validator("lead_multiplier", "win_rate_multiplier")
+    @classmethod
+    def _m(cls, v: float) -> float:
+        return _check_nonneg(v)
+
+
+class Market(_Strict):
+    seasonality: list[Number] = Field(default_factory=lambda: [1.0] * 12, description="lead-volume multipliers for Jan..Dec, rescaled to mean 1|factor|twelve 1.0s")
+    annual_growth: Number = Field(0.0, description="growth of lead volume per year, compounded monthly|fraction/year|0")
+    downturn: Downturn | None = Field(None, description="optional shared shock: `{probability_per_year, duration_months, lead_multiplier, win_rate_multiplier}`|-|none")
+
+    @field_validator("seasonality")
+    @classmethod
+    def _season(cls, v: list[float]) -> list[float]:
+        if len(v) != 12:
+            raise ValueError(f"must list 12 values (Jan..Dec), got {len(v)}")
+        _check_finite(v)
+        for x in v:
+            if x < 0:
+                raise ValueError(f"values must be >= 0, got {_got(x)}")
+        mean = math.fsum(v) / 12.0
+        if mean <= 0:
+            raise ValueError("must have a positive mean, got all zeros")
+        return [x / mean for x in v]
+
+    @field_validator("annual_growth")
+    @classmethod
+    def _growth(cls, v: float) -> float:
+        if not math.isfinite(v) or v <= -1.0:
+            raise ValueError(f"must be a finite number > -1, got {_got(v)}")
+        return float(v)
+
+
+class Goal(_Strict):
+    annual: list[Number] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon|currency/year|required")
+
+    @field_validator("annual")
+    @classmethod
+    def _annual(cls, v: list[float]) -> list[float]:
+        for x in v:
+            _check_nonneg(x)
+        return [float(x) for x in v]
+
+
+class HirePlanEntry(_Strict):
+    month: StrictStr = Field(description="month the hires start, inside the horizon|YYYY-MM|required")
+    territory: StrictStr = Field(description="name of an existing territory|text|required")
+    hires: StrictInt = Field(description="reps who start that month|reps|required")
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        _parse_month(v)
+        return v
+
+    @field_validator("hires")
+    @classmethod
+    def _hires(cls, v: int) -> int:
+        return _check_count(v)
+
+
+class ScenarioFile(_Strict):
+    name: StrictStr = Field(description="scenario name; names the default results file|letters, digits, `_.-`|required")
+    description: StrictStr = Field("", description="free text shown in summaries and reports|text|empty")
+    start: StrictStr = Field(description="first simulated month|YYYY-MM|required")
+    horizon_months: StrictInt = Field(description=f"months simulated (1..{MAX_HORIZON_MONTHS})|months|required")
+    fiscal_year_start_month: StrictInt = Field(1, description="calendar month in which a fiscal year starts (1..12); a fiscal year is labelled by the calendar year it starts in|month|1")
+    currency: StrictStr = Field("USD", description="three-letter currency code for every money value|ISO 4217|USD")
+    goal: Goal = Field(description="company bookings goal: `{annual: [...]}`|currency/year|required")
+    market: Market = Field(default_factory=Market, description="demand shared by all territories: seasonality, growth, downturn|-|no seasonality, no growth, no downturn")
+    defaults: TerritoryFields = Field(default_factory=TerritoryFields, description="per-territory keys merged into every territory that does not set them|-|empty")
+    territories: list[TerritoryEntry] = Field(description="the territories, each a mapping of per-territory keys plus `name`|-|required")
+    hiring_plan: list[HirePlanEntry] = Field(default_factory=list, description="planned hires: `{month, territory, hires}` entries|-|empty")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME_RE.match(v):
+            raise ValueError(f"must start with a letter or digit and use only letters, digits and _ . - (it names the results file), got {_got(v)}")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        _parse_month(v)
+        return v
+
+    @field_validator("horizon_months")
+    @classmethod
+    def _horizon(cls, v: int) -> int:
+        if not 1 <= v <= MAX_HORIZON_MONTHS:
+            raise ValueError(f"must be a whole number between 1 and {MAX_HORIZON_MONTHS}, got {_got(v)}")
+        return v
+
+    @field_validator("fiscal_year_start_month")
+    @classmethod
+    def _fy(cls, v: int) -> int:
+        if not 1 <= v <= 12:
+            raise ValueError(f"must be a whole number between 1 and 12, got {_got(v)}")
+        return v
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError(f"must be a three-letter upper-case code such as USD or EUR, got {_got(v)}")
+        return v
+
+    @field_validator("territories")
+    @classmethod
+    def _territories(cls, v: list[TerritoryEntry]) -> list[TerritoryEntry]:
+        if not v:
+            raise ValueError("must list at least one territory, got []")
+        return v
+
+
+# Built-in values of the optional per-territory keys (``required`` ones have none).
+TERRITORY_DEFAULTS: dict[str, Any] = {
+    "initial_tenure_months": 24,
+    "sales_cycle_months": [1.0],
+    "ramp": [],
+    "capacity_leads_per_month": None,
+    "attrition_annual": 0.0,
+    "attrition_by_tenure": None,
+    "skill_sigma": 0.0,
+    "quota_ramped": True,
+    "backfill": True,
+    "time_to_fill_months": [1.0],
+    "orphaned_deal_close_rate": 0.5,
+}
+REQUIRED_TERRITORY_KEYS = ("reps", "leads_per_month", "lead_to_opportunity", "win_rate", "deal_size", "quota_annual")
+_ATTRITION_KEYS = ("attrition_annual", "attrition_by_tenure")
+
+
+# --------------------------------------------------------------------------- resolved
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A territory with ``defaults`` merged and built-in defaults filled in."""
+
+    name: str
+    reps: int
+    initial_tenure_months: tuple[int, ...]  # one per starting rep
+    leads_per_month: float
+    lead_to_opportunity: float
+    win_rate: float
+    sales_cycle_months: tuple[float, ...]
+    deal_mean: float
+    deal_cv: float
+    ramp: tuple[float, ...]
+    capacity_leads_per_month: float | None
+    attrition_bands: tuple[tuple[int | None, float], ...]  # (until_month, annual); last has None
+    skill_sigma: float
+    quota_annual: float
+    quota_ramped: bool
+    backfill: bool
+    time_to_fill_months: tuple[float, ...]
+    orphaned_deal_close_rate: float
+
+
+def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Territory:
+    own = entry.model_fields_set
+    inherited = defaults.model_fields_set
+    if own & set(_ATTRITION_KEYS):
+        attrition_source = entry  # a territory's own attrition key replaces both defaults
+    elif inherited & set(_ATTRITION_KEYS):
+        attrition_source = defaults
+    else:
+        attrition_source = None
+
+    def pick(key: str) -> Any:
+        if key in _ATTRITION_KEYS:
+            if attrition_source is None:
+                return TERRITORY_DEFAULTS[key]
+            return getattr(attrition_source, key) if key in attrition_source.model_fields_set else None
+        if key in own:
+            return getattr(entry, key)
+        if key in inherited:
+            return getattr(defaults, key)
+        return TERRITORY_DEFAULTS[key]
+
+    reps = pick("reps")
+    tenure = pick("initial_tenure_months")
+    tenure_list = tuple(tenure) if isinstance(tenure, list) else (tenure,) * reps
+    bands_raw = pick("attrition_by_tenure")
+    if bands_raw:
+        bands = tuple((b.until_month, b.annual) for b in bands_raw)
+    else:
+        bands = ((None, pick("attrition_annual") or 0.0),)
+    deal = pick("deal_size")
+    return Territory(
+        name=entry.name,
+        reps=reps,
+        initial_tenure_months=tenure_list,
+        leads_per_month=pick("leads_per_month"),
+        lead_to_opportunity=pick("lead_to_opportunity"),
+        win_rate=pick("win_rate"),
+        sales_cycle_months=tuple(pick("sales_cycle_months")),
+        deal_mean=float(deal.mean),
+        deal_cv=float(deal.cv),
+        ramp=tuple(pick("ramp")),
+        capacity_leads_per_month=pick("capacity_leads_per_month"),
+        attrition_bands=bands,
+        skill_sigma=pick("skill_sigma"),
+        quota_annual=pick("quota_annual"),
+        quota_ramped=pick("quota_ramped"),
+        backfill=pick("backfill"),
+        time_to_fill_months=tuple(pick("time_to_fill_months")),
+        orphaned_deal_close_rate=pick("orphaned_deal_close_rate"),
+    )
+
+
+class Scenario:
+    """A validated scenario.
+
+    Build it with :func:`load_scenario` or :meth:`from_yaml`; it never holds an invalid
+    state. ``spec`` is the validated file, ``territories`` the resolved territories and
+    ``data`` the plain data it was built from (what :meth:`to_yaml` writes back).
+    """
+
+    def __init__(self, data: dict[str, Any], spec: ScenarioFile, source: str | None = None):
+        self.data = data
+        self.spec = spec
+        self.source = source
+        self.territories: tuple[Territory, ...] = tuple(_resolve_territory(spec.defaults, t) for t in spec.territories)
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Any, source: str | None = None) -> Scenario:
+        """Validate plain data (as parsed from YAML); raise :class:`ScenarioError`."""
+        if not isinstance(data, dict):
+            raise ScenarioError([("", f"a scenario must be a mapping of keys, got {type(data).__name__}")], source)
+        data = copy.deepcopy(data)
+        problems: list[tuple[str, str]] = []
+        spec = None
+        try:
+            spec = ScenarioFile.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(_format_pydantic(exc, data))
+        problems.extend(_cross_checks(data))
+        if problems:
+            raise ScenarioError(_dedupe(problems), source)
+        assert spec is not None
+        return cls(data, spec, source)
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str | None = None) -> Scenario:
+        """Parse and validate YAML text (such as a results file's ``scenario`` attribute)."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ScenarioError([("", f"not valid YAML: {exc}")], source) from None
+        return cls.from_dict(data, source)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """Return a new scenario with dotted-path keys replaced.
+
+        Paths walk mappings by key and lists by index; in ``territories`` a name may
+        stand for the index: ``{"territories.East.win_rate": 0.5,
+        "market.downturn.probability_per_year": 0.2, "hiring_plan.0.hires": 3}``.
+        A key that does not exist yet is added (validation then rejects unknown keys).
+        """
+        data = copy.deepcopy(self.data)
+        problems = []
+        for path, value in overrides.items():
+            try:
+                _set_path(data, path, value)
+            except KeyError as exc:
+                problems.append((path, exc.args[0]))
+        if problems:
+            raise ScenarioError(problems, "overrides")
+        return Scenario.from_dict(data, self.source)
+
+    def to_yaml(self) -> str:
+        """The scenario as YAML text that :meth:`from_yaml` reads back to an equal scenario."""
+        return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
+
+    # -- convenient views ------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def horizon_months(self) -> int:
+        return self.spec.horizon_months
+
+    @property
+    def start(self) -> tuple[int, int]:
+        """(year, month) of the first simulated month."""
+        return _parse_month(self.spec.start)
+
+    def month_index(self, month: str) -> int:
+        """Index of a ``YYYY-MM`` month relative to ``start`` (may be outside the horizon)."""
+        y, m = _parse_month(month)
+        y0, m0 = self.start
+        return (y - y0) * 12 + (m - m0)
+
+    def calendar_months(self) -> list[tuple[int, int]]:
+        """(year, month) of every simulated month."""
+        y0, m0 = self.start
+        return [(y0 + (m0 - 1 + t) // 12, (m0 - 1 + t) % 12 + 1) for t in range(self.horizon_months)]
+
+    def fiscal_years(self) -> list[tuple[int, int]]:
+        """(label, first month index) of every fiscal year fully inside the horizon."""
+        return _full_fiscal_years(self.start, self.horizon_months, self.spec.fiscal_year_start_month)
+
+    def fiscal_year_labels(self) -> list[int]:
+        """Fiscal-year label of every simulated month (full or partial year)."""
+        fy = self.spec.fiscal_year_start_month
+        return [y if m >= fy else y - 1 for y, m in self.calendar_months()]
+
+    def seat_territories(self) -> list[int]:
+        """Territory index of each seat: starting reps in territory order, then planned hires in plan order."""
+        seats = [k for k, terr in enumerate(self.territories) for _ in range(terr.reps)]
+        index = {t.name: k for k, t in enumerate(self.territories)}
+        for entry in self.spec.hiring_plan:
+            seats.extend([index[entry.territory]] * entry.hires)
+        return seats
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scenario) and self.spec == other.spec
+
+    def __repr__(self) -> str:
+        return f"Scenario(name={self.name!r}, territories={[t.name for t in self.territories]}, horizon_months={self.horizon_months})"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing, is not YAML, or breaks any rule; the error lists every problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([("", f"no such file: {path}")], str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError([("", f"is a directory, not a scenario file: {path}")], str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([("", f"cannot read {path}: {exc}")], str(path)) from None
+    return Scenario.from_yaml(text, str(path))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _full_fiscal_years(start: tuple[int, int], horizon: int, fy_start: int) -> list[tuple[int, int]]:
+    y0, m0 = start
+    offset = (fy_start - m0) % 12  # months until the first fiscal-year start
+    years = []
+    t = offset
+    while t + 12 <= horizon:
+        year = y0 + (m0 - 1 + t) // 12
+        years.append((year, t))
+        t += 12
+    return years
+
+
+def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Checks that span several keys, run on raw data so they report alongside field errors.
+
+    Each check skips values that are malformed (pydantic reports those).
+    """
+    problems: list[tuple[str, str]] = []
+    territories = data.get("territories")
+    territories = territories if isinstance(territories, list) else []
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+
+    names: dict[str, int] = {}
+    for i, terr in enumerate(territories):
+        if not isinstance(terr, dict):
+            continue
+        name = terr.get("name")
+        if isinstance(name, str):
+            if name in names:
+                problems.append((f"territories[{i}].name", f"duplicate territory name {name!r} (also territories[{names[name]}])"))
+            else:
+                names[name] = i
+        for key in REQUIRED_TERRITORY_KEYS:
+            if key not in terr and key not in defaults:
+                problems.append((f"territories[{i}].{key}", "required: set it in the territory or in defaults"))
+        merged_reps = terr.get("reps", defaults.get("reps"))
+        tenure = terr.get("initial_tenure_months", defaults.get("initial_tenure_months"))
+        if isinstance(tenure, list) and isinstance(merged_reps, int) and not isinstance(merged_reps, bool):
+            if len(tenure) != merged_reps:
+                where = "territories" if "initial_tenure_months" in terr else "defaults"
+                loc = f"territories[{i}].initial_tenure_months" if where == "territories" else "defaults.initial_tenure_months"
+                problems.append((loc, f"must list one tenure per rep ({merged_reps} reps in territories[{i}]), got {len(tenure)} values"))
+    for where, mapping in [("defaults", defaults)] + [(f"territories[{i}]", t) for i, t in enumerate(territories) if isinstance(t, dict)]:
+        if all(k in mapping for k in _ATTRITION_KEYS):
+            problems.append((f"{where}.attrition_by_tenure", "set either attrition_annual or attrition_by_tenure, not both"))
+
+    start = horizon = None
+    try:
+        start = _parse_month(data.get("start"))
+    except ValueError:
+        pass
+    if isinstance(data.get("horizon_months"), int) and 1 <= data["horizon_months"] <= MAX_HORIZON_MONTHS:
+        horizon = data["horizon_months"]
+
+    plan = data.get("hiring_plan")
+    for i, entry in enumerate(plan if isinstance(plan, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        terr = entry.get("territory")
+        if isinstance(terr, str) and territories and terr not in names:
+            problems.append((f"hiring_plan[{i}].territory", f"no territory named {terr!r} (have {', '.join(names) or 'none'})"))
+        if start is not None and horizon is not None:
+            try:
+                y, m = _parse_month(entry.get("month"))
+            except ValueError:
+                continue
+            t = (y - start[0]) * 12 + (m - start[1])
+            if not 0 <= t < horizon:
+                last = start[0] * 12 + start[1] - 1 + horizon - 1
+                problems.append((f"hiring_plan[{i}].month", f"must be inside the horizon {data['start']}..{last // 12:04d}-{last % 12 + 1:02d}, got {entry.get('month')!r}"))
+
+    fy_start = data.get("fiscal_year_start_month", 1)
+    goal = data.get("goal")
+    if start is not None and horizon is not None and isinstance(fy_start, int) and 1 <= fy_start <= 12 and isinstance(goal, dict) and isinstance(goal.get("annual"), list):
+        years = _full_fiscal_years(start, horizon, fy_start)
+        if len(goal["annual"]) != len(years):
+            labels = ", ".join(f"FY{y}" for y, _ in years) or "none"
+            problems.append(("goal.annual", f"must give one value per fiscal year fully inside the horizon ({len(years)}: {labels}), got {len(goal['annual'])} values"))
+    return problems
+
+
+_TYPE_MESSAGES = {
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of keys",
+    "model_attributes_type": "must be a mapping of keys",
+    "dict_type": "must be a mapping of keys",
+    "missing": "required key is missing",
+    "finite_number": "must be a finite number",
+}
+_UNION_TAGS = {"int", "float", "list[int]", "list[float]", "str", "bool", "none"}
+
+
+def _format_location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and (part in _UNION_TAGS or part.startswith(("list[", "function-", "lax-", "constrained-"))):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Keys allowed at the mapping that holds ``loc``'s last element."""
+    parent = tuple(p for p in loc[:-1] if not (isinstance(p, str) and p in _UNION_TAGS))
+    model: type[BaseModel] = ScenarioFile
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return []
+        model = inner
+    keys = list(model.model_fields)
+    return keys
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _format_pydantic(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    seen_union: set[str] = set()
+    for err in exc.errors():
+        loc = _format_location(err["loc"])
+        kind = err["type"]
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            key = str(err["loc"][-1])
+            known = _known_keys(err["loc"])
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else (f" (allowed: {', '.join(known)})" if known else "")
+            problems.append((loc, f"unknown key {key!r}{hint}"))
+            continue
+        if kind == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append((loc, msg))
+            continue
+        # a union (int | list[int], number | null) reports once per branch: keep one line
+        if loc in seen_union:
+            continue
+        raw_tags = [p for p in err["loc"] if isinstance(p, str) and p in _UNION_TAGS]
+        if raw_tags:
+            seen_union.add(loc)
+        base = _TYPE_MESSAGES.get(kind, str(err["msg"]).rstrip("."))
+        if kind == "missing":
+            problems.append((loc, base))
+        else:
+            problems.append((loc, f"{base}, got {_got(value)}"))
+    return problems
+
+
+def _dedupe(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def _set_path(data: Any, path: str, value: Any) -> None:
+    parts = [p for p in path.split(".")]
+    if not path or any(p == "" for p in parts):
+        raise KeyError(f"not a dotted path such as territories.East.win_rate, got {path!r}")
+    node = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            index = _list_index(node, part, here)
+            if last:
+                node[index] = value
+                return
+            node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+                return
+            if part not in node:
+                node[part] = {}
+            node = node[part]
+        else:
+            raise KeyError(f"{'.'.join(parts[:depth])} is a value, not a mapping or list; cannot set {here}")
+
+
+def _list_index(node: list[Any], part: str, here: str) -> int:
+    if part.lstrip("-").isdigit():
+        index = int(part)
+        if not -len(node) <= index < len(node):
+            raise KeyError(f"index {index} is out of range at {here} (the list has {len(node)} entries)")
+        return index
+    names = [item.get("name") for item in node if isinstance(item, dict)]
+    if part in names:
+        return names.index(part)
+    have = ", ".join(str(n) for n in names if n is not None)
+    raise KeyError(f"no entry named {part!r} at {here} (have {have or 'only numbered entries'})")
+
+
+# --------------------------------------------------------------------------- docs
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for key, field in model.model_fields.items():
+        meaning, unit, default = (field.description or "||").split("|")
+        rows.append(f"| `{prefix}{key}` | {meaning} | {unit} | {default} |")
+    return rows
+
+
+def key_reference() -> str:
+    """Markdown tables of every scenario key with meaning, unit and default."""
+    sections = [
+        ("Top level", ScenarioFile, ""),
+        ("`goal`", Goal, "goal."),
+        ("`market`", Market, "market."),
+        ("`market.downturn`", Downturn, "market.downturn."),
+        ("Per territory (in `territories[]` or `defaults`)", TerritoryEntry, ""),
+        ("`deal_size`", DealSize, "deal_size."),
+        ("`attrition_by_tenure[]`", AttritionBand, ""),
+        ("`hiring_plan[]`", HirePlanEntry, ""),
+    ]
+    out = []
+    for title, model, prefix in sections:
+        out += [f"### {title}", "", "| key | meaning | unit | default |", "|---|---|---|---|", *_rows(model, prefix), ""]
+    return "\n".join(out).rstrip() + "\n"
