@@ -75,6 +75,7 @@ def main() -> None:
       salessim validate scenarios/*.yaml
       salessim run scenarios/baseline.yaml -n 10000 --seed 1
       salessim summary results/baseline.h5 --format csv
+      salessim keys
     """
 
 
@@ -179,6 +180,19 @@ def summary(results: str, fmt: str) -> None:
     except ResultsError as exc:
         raise UserError(str(exc)) from None
     _print_summary(ds, fmt)
+
+
+@main.command()
+def keys() -> None:
+    """Print every scenario key with its meaning, unit and default (Markdown).
+
+    \b
+    Example:
+      salessim keys > keys.md
+    """
+    from .scenario import key_reference
+
+    click.echo(key_reference(), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
