@@ -27,10 +27,17 @@ from .streams import (
     PURPOSE_REP_MONTH,
     PURPOSE_UNWORKED,
     binomial_inv,
+    binomial_inv_logs,
     categorical_inv,
     normal_inv,
+    POISSON_TABLE_MAX_MEAN,
+    POISSON_TABLE_SIZE,
     poisson_inv,
-    stream_key,
+    poisson_table,
+    skip,
+    table_lookup,
+    substream_key,
+    trial_key,
     uniform,
 )
 
@@ -74,11 +81,18 @@ def simulate_trial(seed, trial,
                    band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
                    fy_first,
                    counts, flows, downturn, pipeline_end, attainment, tenure_out):
-    """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n."""
+    """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n.
+
+    Each month: the downturn state, then a pass over seats for joiners, ramp, headcount and
+    quota (which fixes each territory's total productivity), then a pass over seats for
+    each rep's leads, funnel and deals, the bookings due, the year-end attainment and the
+    month-end departure.
+    """
     H, K = lead_mean.shape
     S = seat_terr.shape[0]
     Y = fy_first.shape[0]
     st = np.empty(1, dtype=np.uint64)
+    tkey = trial_key(seed, trial)
 
     # seat state: the current occupant's facts
     active = np.zeros(S, dtype=np.bool_)
@@ -90,38 +104,53 @@ def simulate_trial(seed, trial,
     fill_lag = np.zeros(S, dtype=np.int64)  # months from the occupant's departure to the backfill
     skill = np.ones(S)
     ramp_f = np.zeros(S)
+    # win probability min(1, win_rate x skill x downturn multiplier) and its logs, per seat
+    p_win = np.zeros(S)
+    log_p_win = np.zeros(S)
+    log_q_win = np.zeros(S)
     year_bookings = np.zeros(S)  # credited to the current occupant in the current fiscal year
     year_quota = np.zeros(S)
-    # future bookings: per seat for the current owner (and the part that survives orphaning),
+    # future bookings: per seat for deals that book while their owner is still in seat,
     # per territory for orphaned deals that still book
     owner_pipe = np.zeros((S, H))
-    orphan_pipe = np.zeros((S, H))
     territory_pipe = np.zeros((K, H))
     sum_f = np.zeros(K)
+    # per territory and month: Poisson CDF tables of a fully ramped rep's opportunities and
+    # non-converting leads, shared by all such reps (length 0 = not built yet this month)
+    opp_table = np.empty((K, POISSON_TABLE_SIZE))
+    non_table = np.empty((K, POISSON_TABLE_SIZE))
+    opp_len = np.zeros(K, dtype=np.int64)
+    non_len = np.zeros(K, dtype=np.int64)
 
     attainment[:, :] = np.nan
     tenure_out[:, :] = np.nan
     downturn_last = -1  # last month of the current downturn
+    was_in_downturn = False
     y = 0  # next fiscal year to close
 
     for t in range(H):
         # 10. downturn: a new one may start in a month not already in one
         if t > downturn_last and downturn_p_month > 0.0:
-            st[0] = stream_key(seed, trial, PURPOSE_DOWNTURN, t, 0)
+            st[0] = substream_key(tkey, PURPOSE_DOWNTURN, t, 0)
             if uniform(st) < downturn_p_month:
                 downturn_last = t + downturn_months - 1
         in_downturn = t <= downturn_last
         downturn[t] = in_downturn
-        if y < Y and t == fy_first[y]:
-            year_bookings[:] = 0.0
-            year_quota[:] = 0.0
+        win_mult = downturn_win_mult if in_downturn else 1.0
+        lead_mult = downturn_lead_mult if in_downturn else 1.0
+        year_start = y < Y and t == fy_first[y]
+        year_end = y < Y and t == fy_first[y] + 11
 
-        # 1. joiners, with skill, departure time and the seat's later time to fill
+        # 1, 2, 8. joiners (skill, departure time, later time to fill), ramp, headcount, quota
+        sum_f[:] = 0.0
         for s in range(S):
+            k = seat_terr[s]
+            if year_start:
+                year_bookings[s] = 0.0
+                year_quota[s] = 0.0
             if not active[s] and next_start[s] == t:
-                k = seat_terr[s]
                 first = occupants[s] == 0
-                st[0] = stream_key(seed, trial, PURPOSE_OCCUPANT, s, occupants[s])
+                st[0] = substream_key(tkey, PURPOSE_OCCUPANT, s, occupants[s])
                 sig = skill_sigma[k]
                 skill[s] = math.exp(sig * normal_inv(uniform(st)) - 0.5 * sig * sig)
                 tenure[s] = seat_tenure0[s] if first else 0
@@ -135,12 +164,13 @@ def simulate_trial(seed, trial,
                 year_quota[s] = 0.0
                 if not first or seat_is_hire[s]:
                     counts[C_HIRES, t, k] += 1
-
-        # 2, 8. ramp, headcount and quota
-        sum_f[:] = 0.0
-        for s in range(S):
-            k = seat_terr[s]
+                p_win[s] = -1.0  # recompute below
             if active[s]:
+                if p_win[s] < 0.0 or in_downturn != was_in_downturn:
+                    pw = min(1.0, win_rate[k] * skill[s] * win_mult)
+                    p_win[s] = pw
+                    log_p_win[s] = math.log(pw) if pw > 0.0 else -math.inf
+                    log_q_win[s] = math.log1p(-pw) if pw < 1.0 else -math.inf
                 f = ramp[k, tenure[s]] if tenure[s] < ramp_len[k] else 1.0
                 ramp_f[s] = f
                 sum_f[k] += f
@@ -151,83 +181,95 @@ def simulate_trial(seed, trial,
                 flows[F_QUOTA, t, k] += q
             elif awaiting[s]:
                 counts[C_OPEN_REQS, t, k] += 1
+        was_in_downturn = in_downturn
 
-        # bookings due this month from earlier wins
+        # 3-4. demand; with no productive rep every lead goes unworked
         for k in range(K):
-            flows[F_BOOKINGS, t, k] += territory_pipe[k, t]
-        for s in range(S):
-            if active[s] and owner_pipe[s, t] > 0.0:
-                k = seat_terr[s]
-                flows[F_BOOKINGS, t, k] += owner_pipe[s, t]
-                year_bookings[s] += owner_pipe[s, t]
-
-        # 3-7. demand, routing, capacity, funnel, cycle and deal size
-        win_mult = downturn_win_mult if in_downturn else 1.0
-        for k in range(K):
-            lam = lead_mean[t, k] * (downturn_lead_mult if in_downturn else 1.0)
+            opp_len[k] = 0
             if sum_f[k] <= 0.0:
-                st[0] = stream_key(seed, trial, PURPOSE_UNWORKED, k, t)
-                n = poisson_inv(uniform(st), lam)
+                st[0] = substream_key(tkey, PURPOSE_UNWORKED, k, t)
+                n = poisson_inv(uniform(st), lead_mean[t, k] * lead_mult)
                 counts[C_LEADS, t, k] += n
                 counts[C_LEADS_UNWORKED, t, k] += n
-        for s in range(S):
-            if not active[s] or ramp_f[s] <= 0.0:
-                continue
-            k = seat_terr[s]
-            f = ramp_f[s]
-            lam = lead_mean[t, k] * (downturn_lead_mult if in_downturn else 1.0) * f / sum_f[k]
-            st[0] = stream_key(seed, trial, PURPOSE_REP_MONTH, s, t)
-            leads = poisson_inv(uniform(st), lam)
-            cap = capacity[k] * f
-            worked = leads if cap >= leads else int(math.floor(cap))
-            opps = binomial_inv(uniform(st), worked, p_opp[k])
-            p_win = min(1.0, win_rate[k] * skill[s] * win_mult)
-            wins = binomial_inv(uniform(st), opps, p_win)
-            counts[C_LEADS, t, k] += leads
-            counts[C_LEADS_UNWORKED, t, k] += leads - worked
-            counts[C_OPPORTUNITIES, t, k] += opps
-            counts[C_WINS, t, k] += wins
-            for _ in range(wins):
-                lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
-                value = math.exp(deal_mu[k] + deal_sigma[k] * normal_inv(uniform(st)))
-                survives_orphaning = uniform(st) < orphan_rate[k]
-                due = t + lag
-                if due >= H:
-                    pipeline_end[k] += value
-                elif lag == 0:
-                    flows[F_BOOKINGS, t, k] += value
-                    year_bookings[s] += value
-                else:
-                    owner_pipe[s, due] += value
-                    if survives_orphaning:
-                        orphan_pipe[s, due] += value
+            flows[F_BOOKINGS, t, k] += territory_pipe[k, t]  # orphaned deals due now
 
-        # attainment of whoever holds each seat in a fiscal year's last month
-        if y < Y and t == fy_first[y] + 11:
-            for s in range(S):
-                if active[s]:
-                    if year_quota[s] > 0.0:
-                        attainment[y, s] = year_bookings[s] / year_quota[s]
-                    tenure_out[y, s] = tenure[s] + 1
-            y += 1
-
-        # 9. attrition at month end, backfill after the time to fill; tenure grows
         for s in range(S):
             if not active[s]:
                 continue
             k = seat_terr[s]
+            f = ramp_f[s]
+            if f > 0.0:
+                # 4-6. routing in proportion to f, capacity, funnel. Poisson thinning: the
+                # rep's leads that become opportunities and those that do not are
+                # independent Poissons, and wins are Binomial(opportunities, p_win): the
+                # binomial funnel exactly while every lead is worked. If capacity binds,
+                # the worked leads' opportunities are drawn afresh as Binomial(worked, p).
+                lam = lead_mean[t, k] * lead_mult * f / sum_f[k]
+                p = p_opp[k]
+                lam_opp = lam * p
+                lam_non = lam * (1.0 - p)
+                st[0] = substream_key(tkey, PURPOSE_REP_MONTH, s, t)
+                if f == 1.0 and lam_opp < POISSON_TABLE_MAX_MEAN and lam_non < POISSON_TABLE_MAX_MEAN:
+                    if opp_len[k] == 0:  # shared by every fully ramped rep of the territory
+                        opp_len[k] = poisson_table(lam_opp, opp_table[k])
+                        non_len[k] = poisson_table(lam_non, non_table[k])
+                    opps = table_lookup(uniform(st), opp_table[k], opp_len[k])
+                    leads = opps + table_lookup(uniform(st), non_table[k], non_len[k])
+                else:
+                    opps = poisson_inv(uniform(st), lam_opp)
+                    leads = opps + poisson_inv(uniform(st), lam_non)
+                u_wins = uniform(st)
+                cap = capacity[k] * f
+                if leads <= cap:
+                    worked = leads
+                    skip(st, 1)
+                else:
+                    worked = int(math.floor(cap))
+                    opps = binomial_inv(uniform(st), worked, p)
+                wins = binomial_inv_logs(u_wins, opps, p_win[s], log_p_win[s], log_q_win[s])
+                counts[C_LEADS, t, k] += leads
+                counts[C_LEADS_UNWORKED, t, k] += leads - worked
+                counts[C_OPPORTUNITIES, t, k] += opps
+                counts[C_WINS, t, k] += wins
+                # 7. cycle and deal size. The owner's departure month is already drawn, so a
+                # deal that would book after it is orphaned now: it books to the territory
+                # if its coin says so.
+                owner_last = t + leave_at[s] - tenure[s]
+                for _ in range(wins):
+                    lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
+                    value = math.exp(deal_mu[k] + deal_sigma[k] * normal_inv(uniform(st)))
+                    survives_orphaning = uniform(st) < orphan_rate[k]
+                    due = t + lag
+                    if due >= H:
+                        pipeline_end[k] += value
+                    elif due <= owner_last:
+                        owner_pipe[s, due] += value
+                    elif survives_orphaning:
+                        territory_pipe[k, due] += value  # due > t: owner_last >= t
+
+            # bookings due to this rep now (this month's wins with no cycle included)
+            booked = owner_pipe[s, t]
+            flows[F_BOOKINGS, t, k] += booked
+            year_bookings[s] += booked
+
+            # attainment of whoever holds the seat in a fiscal year's last month
+            if year_end:
+                if year_quota[s] > 0.0:
+                    attainment[y, s] = year_bookings[s] / year_quota[s]
+                tenure_out[y, s] = tenure[s] + 1
+
+            # 9. attrition at month end (deals booking later were routed when won),
+            # backfill after the time to fill; tenure grows
             if tenure[s] >= leave_at[s]:
                 counts[C_DEPARTURES, t, k] += 1
                 active[s] = False
-                for m in range(t + 1, H):
-                    territory_pipe[k, m] += orphan_pipe[s, m]
-                    owner_pipe[s, m] = 0.0
-                    orphan_pipe[s, m] = 0.0
                 if backfill[k]:
                     awaiting[s] = True
                     next_start[s] = t + 1 + fill_lag[s]
             else:
                 tenure[s] += 1
+        if year_end:
+            y += 1
 
 
 @njit(cache=True, parallel=True)

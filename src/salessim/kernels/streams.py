@@ -31,7 +31,7 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 # Purposes: one stream family per kind of randomness (common random numbers by name).
 PURPOSE_DOWNTURN = 1  # (month, 0): does a downturn start this month
 PURPOSE_OCCUPANT = 2  # (seat, occupant): skill, departure time, time to fill the seat after them
-PURPOSE_REP_MONTH = 3  # (seat, month): leads, opportunities, wins, then (cycle, size, orphan) per win
+PURPOSE_REP_MONTH = 3  # (seat, month): 3 Poisson lead streams, 2 binomials, then (cycle, size, orphan) per win
 PURPOSE_UNWORKED = 4  # (territory, month): leads arriving while no rep can take them
 
 NEVER = 1 << 62  # a month or tenure that is never reached
@@ -46,14 +46,23 @@ def mix64(z):
 
 
 @njit(cache=True)
+def trial_key(seed, trial):
+    """Key of one trial: everything random in the trial hangs off it."""
+    k = mix64(np.uint64(seed) ^ np.uint64(0x6A09E667F3BCC909))
+    return mix64(k + np.uint64(trial) * GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def substream_key(tkey, purpose, a, b):
+    """Key of the stream (purpose, a, b) of a trial; 0 <= a, b < 2**28, purpose < 256."""
+    packed = (np.uint64(purpose) << np.uint64(56)) | (np.uint64(a) << np.uint64(28)) | np.uint64(b)
+    return mix64(tkey ^ packed)
+
+
+@njit(cache=True)
 def stream_key(seed, trial, purpose, a, b):
     """Key of the stream addressed by (seed, trial, purpose, a, b); all non-negative ints."""
-    k = mix64(np.uint64(seed) ^ np.uint64(0x6A09E667F3BCC909))
-    k = mix64(k + np.uint64(trial) * GOLDEN)
-    k = mix64(k ^ (np.uint64(purpose) * _M1))
-    k = mix64(k + np.uint64(a) * _M2)
-    k = mix64(k ^ (np.uint64(b) * GOLDEN))
-    return k
+    return substream_key(trial_key(seed, trial), purpose, a, b)
 
 
 @njit(cache=True, inline="always")
@@ -61,6 +70,12 @@ def uniform(st):
     """Next uniform in the open interval (0, 1) with 53 random bits."""
     st[0] += GOLDEN
     return (np.float64(mix64(st[0]) >> _S11) + 0.5) * _INV53
+
+
+@njit(cache=True, inline="always")
+def skip(st, n):
+    """Advance the stream past ``n`` uniforms without drawing them (keeps the layout fixed)."""
+    st[0] += GOLDEN * np.uint64(n)
 
 
 @njit(cache=True)
@@ -144,13 +159,47 @@ def poisson_inv(u, lam):
     return k
 
 
+POISSON_TABLE_MAX_MEAN = 30.0  # tables are built for means below this (the sequential regime)
+POISSON_TABLE_SIZE = 128  # enough entries for a mean of 30 out to 1 - 1e-16
+
+
 @njit(cache=True)
-def _binomial_inv_low(u, n, p):
-    """Binomial(n, p) quantile for 0 < p <= 0.5."""
-    q = 1.0 - p
-    r = p / q
+def poisson_table(lam, cdf):
+    """Fill ``cdf`` with the Poisson(lam) CDF (lam < POISSON_TABLE_MAX_MEAN) and return its length.
+
+    Built by the same recurrence as :func:`poisson_inv`, so a lookup in the table gives the
+    same quantile as :func:`poisson_inv` for the same uniform. Worth it when many draws share
+    one mean (every fully ramped rep of a territory in a month).
+    """
+    p = math.exp(-lam)
+    f = p
+    cdf[0] = f
+    n = 1
+    while n < cdf.shape[0]:
+        p *= lam / n
+        f += p
+        cdf[n] = f
+        n += 1
+        if p < 1e-300 or (n > lam and p < f * 1e-17):
+            break
+    return n
+
+
+@njit(cache=True, inline="always")
+def table_lookup(u, cdf, n):
+    """Smallest k < n with ``cdf[k] >= u`` (n - 1 if none): a branch-free count, vectorised."""
+    k = 0
+    for j in range(n - 1):
+        k += cdf[j] < u
+    return k
+
+
+@njit(cache=True)
+def _binomial_inv_low(u, n, p, log_p, log_q):
+    """Binomial(n, p) quantile for 0 < p <= 0.5, given log(p) and log(1 - p)."""
+    r = p / (1.0 - p)
     if n * p < 30.0:
-        prob = math.exp(n * math.log1p(-p))
+        prob = math.exp(n * log_q)
         f = prob
         k = 0
         while u > f and k < n:
@@ -161,8 +210,7 @@ def _binomial_inv_low(u, n, p):
     m = math.floor((n + 1) * p)
     if m > n:
         m = n
-    pm = math.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
-                  + m * math.log(p) + (n - m) * math.log1p(-p))
+    pm = math.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0) + m * log_p + (n - m) * log_q)
     f = pm
     prob = pm
     j = m
@@ -192,22 +240,36 @@ def _binomial_inv_low(u, n, p):
     return k
 
 
-@njit(cache=True)
-def binomial_inv(u, n, p):
-    """Binomial(n, p) quantile at u (reflected for p > 0.5 to keep the search short)."""
+@njit(cache=True, inline="always")
+def binomial_inv_logs(u, n, p, log_p, log_q):
+    """Binomial(n, p) quantile at u with log(p) and log(1 - p) supplied (cached by callers)."""
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
         return n
-    if p > 0.5:
-        return n - _binomial_inv_low(1.0 - u, n, 1.0 - p)
-    return _binomial_inv_low(u, n, p)
+    if p > 0.5:  # reflect to keep the search short
+        return n - _binomial_inv_low(1.0 - u, n, 1.0 - p, log_q, log_p)
+    return _binomial_inv_low(u, n, p, log_p, log_q)
 
 
 @njit(cache=True)
+def binomial_inv(u, n, p):
+    """Binomial(n, p) quantile at u: the smallest k with F(k) >= u."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    return binomial_inv_logs(u, n, p, math.log(p), math.log1p(-p))
+
+
+@njit(cache=True, inline="always")
 def categorical_inv(u, cdf, length):
-    """Index k of the first ``cdf[k] >= u`` among ``cdf[:length]`` (the last if rounding leaves none)."""
+    """First index k with ``cdf[k] >= u`` among ``cdf[:length]`` (``cdf[length-1]`` is 1).
+
+    Counted without branches (the number of entries below u), so a short pmf costs a
+    few compares and no mispredicted jumps.
+    """
     k = 0
-    while k < length - 1 and u > cdf[k]:
-        k += 1
+    for j in range(length - 1):
+        k += u > cdf[j]
     return k
