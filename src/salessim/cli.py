@@ -134,7 +134,8 @@ def _print_summary(ds, fmt: str, saved_to: Path | None = None) -> None:
             "seed": int(ds.attrs["seed"]),
             "trials": int(ds.attrs["trials"]),
             "currency": ds.attrs.get("currency"),
-            "rows": json.loads(table.to_json(orient="records")),
+            "rows": [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                     for row in table.to_dict(orient="records")],
         }
         click.echo(json.dumps(payload, indent=2))
     else:

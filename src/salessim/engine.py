@@ -175,6 +175,8 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
     coords = coordinates(scenario, np.arange(first_trial, first_trial + trials))
     ds = xr.Dataset(data_vars, coords=coords, attrs=provenance(scenario, seed, trials, first_trial))
     ds["month"].attrs.update(long_name="first day of the simulated month")
+    ds["territory"].attrs.update(long_name="territory")
+    ds["seat"].attrs.update(long_name="seat: a starting rep's or planned hire's position, kept by backfills")
     ds["fiscal_year"].attrs.update(long_name="fiscal year, labelled by the calendar year it starts in")
     ds["seat_territory"].attrs.update(long_name="territory of the seat")
     ds["fiscal_year_of_month"].attrs.update(long_name="fiscal year the month belongs to")

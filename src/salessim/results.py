@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,12 @@ def _encoding(ds: xr.Dataset) -> dict[str, dict]:
     return enc
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path`` atomically (chunked along ``trial``, gzip-compressed).
 
@@ -49,6 +56,7 @@ def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; results follow the umask
     try:
         ds.to_netcdf(tmp, engine="h5netcdf", encoding=_encoding(ds))
         with open(tmp, "rb+") as fh:
@@ -68,7 +76,9 @@ def open_results(path: str | os.PathLike) -> xr.Dataset:
     if path.is_dir():
         raise ResultsError(f"is a directory, not a results file: {path}")
     try:
-        ds = xr.load_dataset(path, engine="h5netcdf")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # h5netcdf warns about foreign files before we reject them
+            ds = xr.load_dataset(path, engine="h5netcdf", phony_dims="access")
     except Exception as exc:  # h5py/h5netcdf raise many kinds for a non-HDF5 file
         raise ResultsError(f"cannot read {path} as a salessim results file (HDF5): {exc}") from None
     if "salessim_version" not in ds.attrs or "scenario" not in ds.attrs:

@@ -24,13 +24,16 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
+    Discriminator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
     StrictStr,
+    Tag,
     ValidationError,
     field_validator,
 )
@@ -68,6 +71,34 @@ def _number(value: Any) -> float:
 Number = Annotated[float, BeforeValidator(_number)]
 
 
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _nonneg_whole(value: Any) -> int:
+    if not _is_whole(value):
+        raise ValueError(f"must be a whole number, got {value!r}")
+    if value < 0:
+        raise ValueError(f"must be a non-negative whole number, got {value}")
+    return value
+
+
+def _unit_interval(value: float) -> float:
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {_got(value)}")
+    return value
+
+
+Count = Annotated[Any, BeforeValidator(_nonneg_whole)]
+Fraction = Annotated[Number, AfterValidator(_unit_interval)]
+NonNegative = Annotated[Number, AfterValidator(lambda v: _check_nonneg(v))]  # defined below
+# one tenure for every starting rep, or a list with one per rep (errors then name the entry)
+TenureMonths = Annotated[
+    Annotated[Count, Tag("one")] | Annotated[list[Count], Tag("each")],
+    Discriminator(lambda v: "each" if isinstance(v, list) else "one"),
+]
+
+
 class ScenarioError(ValueError):
     """A scenario is invalid; ``problems`` lists ``(location, message)`` pairs."""
 
@@ -92,7 +123,7 @@ def _got(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return repr(value)
+        return str(int(value))
     return str(value)
 
 
@@ -106,18 +137,18 @@ def _parse_month(value: Any) -> tuple[int, int]:
 
 
 def _check_finite(values: list[float]) -> None:
-    for v in values:
+    for i, v in enumerate(values):
         if not math.isfinite(v):
-            raise ValueError(f"must contain only finite numbers, got {_got(v)}")
+            raise ValueError(f"entry {i} must be a finite number, got {_got(v)}")
 
 
 def _check_pmf(values: list[float]) -> list[float]:
     if len(values) == 0:
         raise ValueError("must list at least one probability, got []")
     _check_finite(values)
-    for v in values:
+    for i, v in enumerate(values):
         if v < 0:
-            raise ValueError(f"probabilities must be non-negative, got {_got(v)} in {values}")
+            raise ValueError(f"entry {i} must be a non-negative probability, got {_got(v)} in {values}")
     total = math.fsum(values)
     if abs(total - 1.0) > PMF_TOLERANCE:
         raise ValueError(f"must sum to 1 (within {PMF_TOLERANCE:g}), got {values} summing to {total:.12g}")
@@ -162,9 +193,8 @@ class DealSize(_Strict):
     @field_validator("mean")
     @classmethod
     def _mean(cls, v: float) -> float:
-        v = _check_nonneg(v)
-        if v == 0:
-            raise ValueError("must be > 0, got 0")
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError(f"must be a finite number > 0, got {_got(v)}")
         return v
 
     @field_validator("cv")
@@ -196,13 +226,13 @@ class TerritoryFields(_Strict):
     """Keys a territory may set itself or inherit from ``defaults``."""
 
     reps: StrictInt | None = Field(None, description="reps in seat at the start|reps|required")
-    initial_tenure_months: StrictInt | list[StrictInt] | None = Field(None, description="completed months of service of the starting reps: one number for all, or a list with one per rep|months|24")
+    initial_tenure_months: TenureMonths | None = Field(None, description="completed months of service of the starting reps: one number for all, or a list with one per rep|months|24")
     leads_per_month: Number | None = Field(None, description="expected inbound leads per month before seasonality, growth and downturns|leads/month|required")
     lead_to_opportunity: Number | None = Field(None, description="share of worked leads that become opportunities|fraction|required")
     win_rate: Number | None = Field(None, description="share of opportunities won (times the rep's skill and any downturn multiplier, capped at 1)|fraction|required")
-    sales_cycle_months: list[Number] | None = Field(None, description="pmf of months from opportunity to booking (entry k = k months)|pmf over months|[1.0]")
+    sales_cycle_months: list[NonNegative] | None = Field(None, description="pmf of months from opportunity to booking (entry k = k months)|pmf over months|[1.0]")
     deal_size: DealSize | None = Field(None, description="lognormal value of a won deal: `{mean, cv}`|currency|required")
-    ramp: list[Number] | None = Field(None, description="productivity by tenure month (entry 0 = first month); 1.0 after the list ends|fraction|[] (no ramp)")
+    ramp: list[Fraction] | None = Field(None, description="productivity by tenure month (entry 0 = first month); 1.0 after the list ends|fraction|[] (no ramp)")
     capacity_leads_per_month: Number | None = Field(None, description="leads one fully ramped rep can work per month; null = unlimited|leads/month|null")
     attrition_annual: Number | None = Field(None, description="annual attrition rate, the same at every tenure; exclusive with attrition_by_tenure|fraction|0")
     attrition_by_tenure: list[AttritionBand] | None = Field(None, description="annual attrition by tenure band: `[{until_month: 12, annual: 0.4}, {annual: 0.25}]`|fraction|none")
@@ -210,24 +240,13 @@ class TerritoryFields(_Strict):
     quota_annual: Number | None = Field(None, description="annual quota of a fully ramped rep|currency/year|required")
     quota_ramped: StrictBool | None = Field(None, description="new hires' monthly quota follows the ramp curve|true/false|true")
     backfill: StrictBool | None = Field(None, description="replace reps who leave|true/false|true")
-    time_to_fill_months: list[Number] | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
+    time_to_fill_months: list[NonNegative] | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
     orphaned_deal_close_rate: Number | None = Field(None, description="probability that a won deal whose owner left before it booked still books (to the territory)|fraction|0.5")
 
     @field_validator("reps")
     @classmethod
     def _reps(cls, v: int | None) -> int | None:
         return None if v is None else _check_count(v)
-
-    @field_validator("initial_tenure_months")
-    @classmethod
-    def _tenure(cls, v: int | list[int] | None) -> int | list[int] | None:
-        if isinstance(v, list):
-            for x in v:
-                if x < 0:
-                    raise ValueError(f"must be non-negative whole numbers, got {_got(x)} in {v}")
-        elif v is not None:
-            _check_count(v)
-        return v
 
     @field_validator("leads_per_month")
     @classmethod
@@ -250,9 +269,9 @@ class TerritoryFields(_Strict):
         if v is None:
             return None
         _check_finite(v)
-        for x in v:
+        for i, x in enumerate(v):
             if not 0.0 <= x <= 1.0:
-                raise ValueError(f"values must be between 0 and 1, got {_got(x)} in {v}")
+                raise ValueError(f"entry {i} must be between 0 and 1, got {_got(x)} in {v}")
         return [float(x) for x in v]
 
     @field_validator("capacity_leads_per_month")
@@ -260,9 +279,8 @@ class TerritoryFields(_Strict):
     def _capacity(cls, v: float | None) -> float | None:
         if v is None:
             return None
-        v = _check_nonneg(v)
-        if v == 0:
-            raise ValueError("must be > 0 (or null for unlimited), got 0")
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError(f"must be a finite number > 0 (or null for unlimited), got {_got(v)}")
         return v
 
     @field_validator("attrition_by_tenure")
@@ -296,7 +314,7 @@ class TerritoryEntry(TerritoryFields):
     @classmethod
     def _name(cls, v: str) -> str:
         if not v.strip():
-            raise ValueError("must not be empty, got ''")
+            raise ValueError(f"must not be empty, got {v!r}")
         return v
 
 
@@ -327,7 +345,7 @@ class Downturn(_Strict):
 
 
 class Market(_Strict):
-    seasonality: list[Number] = Field(default_factory=lambda: [1.0] * 12, description="lead-volume multipliers for Jan..Dec, rescaled to mean 1|factor|twelve 1.0s")
+    seasonality: list[NonNegative] = Field(default_factory=lambda: [1.0] * 12, description="lead-volume multipliers for Jan..Dec, rescaled to mean 1|factor|twelve 1.0s")
     annual_growth: Number = Field(0.0, description="growth of lead volume per year, compounded monthly|fraction/year|0")
     downturn: Downturn | None = Field(None, description="optional shared shock: `{probability_per_year, duration_months, lead_multiplier, win_rate_multiplier}`|-|none")
 
@@ -337,9 +355,9 @@ class Market(_Strict):
         if len(v) != 12:
             raise ValueError(f"must list 12 values (Jan..Dec), got {len(v)}")
         _check_finite(v)
-        for x in v:
+        for i, x in enumerate(v):
             if x < 0:
-                raise ValueError(f"values must be >= 0, got {_got(x)}")
+                raise ValueError(f"entry {i} must be >= 0, got {_got(x)}")
         mean = math.fsum(v) / 12.0
         if mean <= 0:
             raise ValueError("must have a positive mean, got all zeros")
@@ -354,13 +372,14 @@ class Market(_Strict):
 
 
 class Goal(_Strict):
-    annual: list[Number] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon|currency/year|required")
+    annual: list[NonNegative] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon|currency/year|required")
 
     @field_validator("annual")
     @classmethod
     def _annual(cls, v: list[float]) -> list[float]:
-        for x in v:
-            _check_nonneg(x)
+        for i, x in enumerate(v):
+            if not math.isfinite(x) or x < 0:
+                raise ValueError(f"entry {i} must be a finite number >= 0, got {_got(x)}")
         return [float(x) for x in v]
 
 
@@ -551,6 +570,8 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: Any, source: str | None = None) -> Scenario:
         """Validate plain data (as parsed from YAML); raise :class:`ScenarioError`."""
+        if data is None:
+            raise ScenarioError([("", "the file is empty; a scenario is a mapping of keys such as name, start, territories")], source)
         if not isinstance(data, dict):
             raise ScenarioError([("", f"a scenario must be a mapping of keys, got {type(data).__name__}")], source)
         data = copy.deepcopy(data)
@@ -585,14 +606,19 @@ class Scenario:
         """
         data = copy.deepcopy(self.data)
         problems = []
+        located = {}  # location in the data -> the override path that set it
         for path, value in overrides.items():
             try:
-                _set_path(data, path, value)
+                located[_set_path(data, path, value)] = path
             except KeyError as exc:
                 problems.append((path, exc.args[0]))
+        source = f"{self.source or 'scenario'} with overrides"
         if problems:
-            raise ScenarioError(problems, "overrides")
-        return Scenario.from_dict(data, self.source)
+            raise ScenarioError(problems, source)
+        try:
+            return Scenario.from_dict(data, self.source)
+        except ScenarioError as exc:
+            raise ScenarioError([(loc, msg + _override_note(loc, located)) for loc, msg in exc.problems], source) from None
 
     def to_yaml(self) -> str:
         """The scenario as YAML text that :meth:`from_yaml` reads back to an equal scenario."""
@@ -707,7 +733,7 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
                 problems.append((f"territories[{i}].{key}", "required: set it in the territory or in defaults"))
         merged_reps = terr.get("reps", defaults.get("reps"))
         tenure = terr.get("initial_tenure_months", defaults.get("initial_tenure_months"))
-        if isinstance(tenure, list) and isinstance(merged_reps, int) and not isinstance(merged_reps, bool):
+        if isinstance(tenure, list) and _is_whole(merged_reps) and merged_reps >= 0:
             if len(tenure) != merged_reps:
                 where = "territories" if "initial_tenure_months" in terr else "defaults"
                 loc = f"territories[{i}].initial_tenure_months" if where == "territories" else "defaults.initial_tenure_months"
@@ -766,7 +792,7 @@ _TYPE_MESSAGES = {
     "missing": "required key is missing",
     "finite_number": "must be a finite number",
 }
-_UNION_TAGS = {"int", "float", "list[int]", "list[float]", "str", "bool", "none"}
+_UNION_TAGS = {"int", "float", "list[int]", "list[float]", "str", "bool", "none", "one", "each"}
 
 
 def _format_location(loc: tuple[Any, ...]) -> str:
@@ -836,6 +862,8 @@ def _format_pydantic(exc: ValidationError, data: dict[str, Any]) -> list[tuple[s
         base = _TYPE_MESSAGES.get(kind, str(err["msg"]).rstrip("."))
         if kind == "missing":
             problems.append((loc, base))
+        elif kind.startswith("int") and isinstance(value, float):
+            problems.append((loc, f"{base}, got {value!r}"))  # show 2.0 as written, not as 2
         else:
             problems.append((loc, f"{base}, got {_got(value)}"))
     return problems
@@ -851,29 +879,41 @@ def _dedupe(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def _set_path(data: Any, path: str, value: Any) -> None:
+def _set_path(data: Any, path: str, value: Any) -> str:
+    """Set ``value`` at a dotted ``path``; return its location as errors spell it (``territories[0].win_rate``)."""
     parts = [p for p in path.split(".")]
     if not path or any(p == "" for p in parts):
         raise KeyError(f"not a dotted path such as territories.East.win_rate, got {path!r}")
     node = data
+    location = ""
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         here = ".".join(parts[: depth + 1])
         if isinstance(node, list):
             index = _list_index(node, part, here)
+            location += f"[{index}]"
             if last:
                 node[index] = value
-                return
+                return location
             node = node[index]
         elif isinstance(node, dict):
+            location += f".{part}" if location else part
             if last:
                 node[part] = value
-                return
+                return location
             if part not in node:
                 node[part] = {}
             node = node[part]
         else:
             raise KeyError(f"{'.'.join(parts[:depth])} is a value, not a mapping or list; cannot set {here}")
+    return location
+
+
+def _override_note(loc: str, located: dict[str, str]) -> str:
+    for where, path in located.items():
+        if loc == where or loc.startswith((where + ".", where + "[")):
+            return f" (set by override {path})"
+    return ""
 
 
 def _list_index(node: list[Any], part: str, here: str) -> int:
