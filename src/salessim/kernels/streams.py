@@ -25,8 +25,8 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_S12 = np.uint64(12)
+_INV52 = 1.0 / 4503599627370496.0  # 2**-52
 
 # Purposes: one stream family per kind of randomness (common random numbers by name).
 PURPOSE_DOWNTURN = 1  # (month, 0): does a downturn start this month
@@ -67,9 +67,12 @@ def stream_key(seed, trial, purpose, a, b):
 
 @njit(cache=True, inline="always")
 def uniform(st):
-    """Next uniform in the open interval (0, 1) with 53 random bits."""
+    """Next uniform in the open interval (0, 1): (k + 1/2) / 2**52 for 52 random bits k.
+
+    Every value and its complement 1 - u are exact doubles in [2**-53, 1 - 2**-53].
+    """
     st[0] += GOLDEN
-    return (np.float64(mix64(st[0]) >> _S11) + 0.5) * _INV53
+    return (np.float64(mix64(st[0]) >> _S12) + 0.5) * _INV52
 
 
 @njit(cache=True, inline="always")
@@ -111,6 +114,59 @@ def normal_inv(u):
     return -val if q < 0.0 else val
 
 
+_LN_SQRT_2PI = 0.918938533204672741780329736406  # log(sqrt(2 pi))
+
+
+@njit(cache=True)
+def stirlerr(n):
+    """log(n!) - log(sqrt(2 pi n) (n/e)**n), accurate to about 1e-16 (Loader 2000)."""
+    if n <= 15.0:
+        return math.lgamma(n + 1.0) - (n + 0.5) * math.log(n) + n - _LN_SQRT_2PI
+    nn = n * n
+    s0, s1, s2, s3, s4 = 1.0 / 12.0, 1.0 / 360.0, 1.0 / 1260.0, 1.0 / 1680.0, 1.0 / 1188.0
+    if n > 500.0:
+        return (s0 - s1 / nn) / n
+    if n > 80.0:
+        return (s0 - (s1 - s2 / nn) / nn) / n
+    if n > 35.0:
+        return (s0 - (s1 - (s2 - s3 / nn) / nn) / nn) / n
+    return (s0 - (s1 - (s2 - (s3 - s4 / nn) / nn) / nn) / nn) / n
+
+
+@njit(cache=True)
+def bd0(x, np_):
+    """x log(x / np_) + np_ - x without cancellation (Loader 2000)."""
+    if abs(x - np_) < 0.1 * (x + np_):
+        v = (x - np_) / (x + np_)
+        s = (x - np_) * v
+        ej = 2.0 * x * v
+        v = v * v
+        j = 1
+        while j < 1000:
+            ej *= v
+            s1 = s + ej / (2 * j + 1)
+            if s1 == s:
+                return s1
+            s = s1
+            j += 1
+        return s
+    return x * math.log(x / np_) + np_ - x
+
+
+@njit(cache=True)
+def poisson_pmf(k, lam):
+    """P(N = k) for N ~ Poisson(lam), k >= 1, to full relative precision for large lam."""
+    return math.exp(-stirlerr(k) - bd0(k, lam)) / math.sqrt(2.0 * math.pi * k)
+
+
+@njit(cache=True)
+def binomial_pmf(k, n, p):
+    """P(X = k) for X ~ Binomial(n, p), 0 < k < n, to full relative precision for large n."""
+    q = 1.0 - p
+    lc = stirlerr(n) - stirlerr(k) - stirlerr(n - k) - bd0(k, n * p) - bd0(n - k, n * q)
+    return math.exp(lc) * math.sqrt(n / (2.0 * math.pi * k * (n - k)))
+
+
 @njit(cache=True)
 def poisson_inv(u, lam):
     """Poisson(lam) quantile at u: the smallest k with F(k) >= u."""
@@ -129,7 +185,7 @@ def poisson_inv(u, lam):
         return k
     # Start at the mode: O(sqrt(lam)) steps and no underflow of exp(-lam).
     m = math.floor(lam)
-    pm = math.exp(m * math.log(lam) - lam - math.lgamma(m + 1.0))
+    pm = poisson_pmf(m, lam)
     f = pm
     p = pm
     j = m
@@ -208,9 +264,9 @@ def _binomial_inv_low(u, n, p, log_p, log_q):
             f += prob
         return k
     m = math.floor((n + 1) * p)
-    if m > n:
-        m = n
-    pm = math.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0) + m * log_p + (n - m) * log_q)
+    if m > n - 1:
+        m = n - 1  # n p >= 30 and p <= 1/2 put the mode strictly inside 0 < m < n
+    pm = binomial_pmf(m, n, p)
     f = pm
     prob = pm
     j = m
