@@ -239,3 +239,84 @@ def test_stream_key_deterministic():
     st[0] = stream_key(42, 9, 2, 4, 1)
     b = [uniform(st) for _ in range(5)]
     assert a == b and len(set(a)) == 5
+
+
+# ------------------------------------------------------------- shared tables, ziggurat
+
+from numba import njit  # noqa: E402
+
+from salessim.inputs import build_inputs  # noqa: E402
+from salessim.kernels.streams import (  # noqa: E402
+    POISSON_TABLE_MAX_MEAN,
+    normal_zig,
+    poisson_lookup,
+    poisson_table,
+    table_lookup,
+)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 4.4, 9.0, 11.5, 29.9])
+def test_poisson_table_lookup_equals_direct_inversion(lam):
+    assert lam < POISSON_TABLE_MAX_MEAN
+    cdf = np.empty(128)
+    n = poisson_table(lam, cdf)
+    assert cdf[n - 1] >= 0.999 or n == 128
+    for u in np.concatenate([U_GRID, U_TAILS]):
+        assert poisson_lookup(float(u), lam, cdf, n) == poisson_inv(float(u), lam), (lam, u)
+
+
+def test_capped_opportunity_tables_are_binomial_quantiles():
+    """inputs.capped_cdf holds Binomial(floor(capacity x f), p_opp) per ramp level."""
+    import salessim
+    from pathlib import Path
+
+    sc = salessim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    inp = build_inputs(sc)
+    checked = 0
+    for k in range(inp.capped_len.shape[0]):
+        for level in range(inp.capped_len.shape[1]):
+            n_entries = int(inp.capped_len[k, level])
+            f = inp.ramp[k, level] if level < inp.ramp_len[k] else 1.0
+            worked = math.floor(inp.capacity[k] * f)
+            assert n_entries == worked + 1
+            for u in U_GRID:
+                k_table = table_lookup(float(u), inp.capped_cdf[k, level], n_entries)
+                assert _quantile_ok(k_table, float(u), ss.binom.ppf(u, worked, inp.p_opp[k]),
+                                    lambda j: ss.binom.cdf(j, worked, inp.p_opp[k]))
+                checked += 1
+    assert checked > 0
+
+
+@njit
+def _zig_draws(n, seed):
+    st = np.empty(1, np.uint64)
+    aux = np.empty(1, np.uint64)
+    st[0] = stream_key(seed, 0, 99, 0, 0)
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = normal_zig(st, aux)
+    return out
+
+
+def test_normal_zig_is_standard_normal():
+    n = 400_000
+    x = _zig_draws(n, 7)
+    # moments within 4 standard errors: mean (1/sqrt n), variance (sqrt(2/n)), skew, kurtosis
+    assert abs(x.mean()) <= 4 / math.sqrt(n)
+    assert abs(x.var() - 1.0) <= 4 * math.sqrt(2.0 / n)
+    assert abs(ss.skew(x)) <= 4 * math.sqrt(6.0 / n)
+    assert abs(ss.kurtosis(x)) <= 4 * math.sqrt(24.0 / n)
+    assert ss.kstest(x, "norm").pvalue > 1e-4
+    # the tail beyond r (drawn by rejection) has the right mass: binomial SE
+    p_tail = 2 * ss.norm.sf(3.442619855899)
+    share = np.mean(np.abs(x) > 3.442619855899)
+    assert abs(share - p_tail) <= 4 * math.sqrt(p_tail * (1 - p_tail) / n)
+
+
+def test_normal_zig_advances_its_stream_by_exactly_one():
+    st = np.array([stream_key(3, 1, 99, 0, 0)], np.uint64)
+    aux = np.empty(1, np.uint64)
+    for _ in range(10_000):  # includes rejections, which draw from aux only
+        before = int(st[0])
+        normal_zig(st, aux)
+        assert (int(st[0]) - before) % 2**64 == int(GOLDEN)

@@ -50,6 +50,8 @@ class ModelInputs:
     band_until: np.ndarray  # (K, B) int64 tenure month where each attrition band ends (NEVER on the last)
     band_hazard: np.ndarray  # (K, B) monthly cumulative hazard -log(1 - h) of each band (inf if h = 1)
     band_count: np.ndarray  # (K,) int64
+    capped_cdf: np.ndarray  # (K, R+1, C) CDF of Binomial(floor(capacity x f), p_opp) by ramp level (level R = ramped)
+    capped_len: np.ndarray  # (K, R+1) int64 entries in each CDF (0 = no table: unlimited or too large)
     seat_terr: np.ndarray  # (S,) int64 territory of each seat
     seat_start: np.ndarray  # (S,) int64 month the seat's first occupant starts
     seat_tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
@@ -79,6 +81,37 @@ def _cdf(pmf: tuple[float, ...]) -> list[float]:
     c = np.cumsum(pmf)
     c[-1] = 1.0  # inversion never runs past the last entry
     return list(c)
+
+
+CAPPED_TABLE_MAX = 256  # largest worked-lead count with a precomputed opportunity CDF
+
+
+def _capped_tables(capacity: np.ndarray, p_opp: np.ndarray, ramp: np.ndarray, ramp_len: np.ndarray):
+    """CDFs of the opportunities among a capacity-bound rep's worked leads, per ramp level.
+
+    A rep whose leads exceed capacity works floor(capacity x f) of them; f takes one of the
+    ramp values (or 1 once ramped), so the Binomial(worked, p_opp) CDFs are few and fixed.
+    """
+    from scipy.special import bdtr  # binomial CDF
+
+    k_count, levels = ramp.shape[0], ramp.shape[1] + 1
+    lengths = np.zeros((k_count, levels), dtype=np.int64)
+    for k in range(k_count):
+        if not math.isfinite(capacity[k]):
+            continue
+        for j in range(levels):
+            f = ramp[k, j] if j < ramp_len[k] else 1.0
+            n = math.floor(capacity[k] * f)
+            if n <= CAPPED_TABLE_MAX:
+                lengths[k, j] = n + 1
+    cdf = np.ones((k_count, levels, max(1, int(lengths.max()))))
+    for k in range(k_count):
+        for j in range(levels):
+            n = lengths[k, j] - 1
+            if n >= 0:
+                cdf[k, j, : n + 1] = bdtr(np.arange(n + 1), n, p_opp[k])
+                cdf[k, j, n] = 1.0
+    return cdf, lengths
 
 
 def monthly_hazard(annual: float) -> float:
@@ -117,6 +150,10 @@ def build_inputs(sc: Scenario) -> ModelInputs:
     band_until, band_count = _padded(until_rows, NEVER, np.int64)
     band_hazard, _ = _padded(hazard_rows, 0.0)
 
+    capacity = np.array([math.inf if t.capacity_leads_per_month is None else t.capacity_leads_per_month for t in terrs])
+    p_opp = np.array([t.lead_to_opportunity for t in terrs])
+    capped_cdf, capped_len = _capped_tables(capacity, p_opp, ramp, ramp_len)
+
     seat_terr, seat_start, seat_tenure0, seat_is_hire = [], [], [], []
     for k, t in enumerate(terrs):
         for tenure in t.initial_tenure_months:
@@ -141,9 +178,9 @@ def build_inputs(sc: Scenario) -> ModelInputs:
         downturn_months=int(dt_months),
         downturn_lead_mult=dt_lead,
         downturn_win_mult=dt_win,
-        p_opp=arr([t.lead_to_opportunity for t in terrs]),
+        p_opp=arr(p_opp),
         win_rate=arr([t.win_rate for t in terrs]),
-        capacity=arr([math.inf if t.capacity_leads_per_month is None else t.capacity_leads_per_month for t in terrs]),
+        capacity=arr(capacity),
         skill_sigma=arr([t.skill_sigma for t in terrs]),
         deal_mu=arr(deal_mu),
         deal_sigma=arr(np.sqrt(sigma2)),
@@ -160,6 +197,8 @@ def build_inputs(sc: Scenario) -> ModelInputs:
         band_until=band_until,
         band_hazard=band_hazard,
         band_count=band_count,
+        capped_cdf=arr(capped_cdf),
+        capped_len=capped_len,
         seat_terr=arr(seat_terr, np.int64),
         seat_start=arr(seat_start, np.int64),
         seat_tenure0=arr(seat_tenure0, np.int64),

@@ -30,9 +30,11 @@ from .streams import (
     binomial_inv_logs,
     categorical_inv,
     normal_inv,
+    normal_zig,
     POISSON_TABLE_MAX_MEAN,
     POISSON_TABLE_SIZE,
     poisson_inv,
+    poisson_lookup,
     poisson_table,
     skip,
     table_lookup,
@@ -40,6 +42,10 @@ from .streams import (
     trial_key,
     uniform,
 )
+
+# The samplers are compiled into these kernels, but Numba's cache only watches this file:
+# keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
+STREAMS_SHA256 = "293ea64df57fbe21f59e1287f4a0cb555edcfc0c30ffd0a95b89f8aa56c2827a"
 
 C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS = range(8)
 N_COUNTS = 8
@@ -78,7 +84,7 @@ def simulate_trial(seed, trial,
                    lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
                    p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
                    backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
+                   band_until, band_hazard, band_count, capped_cdf, capped_len, seat_terr, seat_start, seat_tenure0, seat_is_hire,
                    fy_first,
                    counts, flows, downturn, pipeline_end, attainment, tenure_out):
     """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n.
@@ -92,6 +98,7 @@ def simulate_trial(seed, trial,
     S = seat_terr.shape[0]
     Y = fy_first.shape[0]
     st = np.empty(1, dtype=np.uint64)
+    aux = np.empty(1, dtype=np.uint64)  # scratch stream for the ziggurat's rare rejections
     tkey = trial_key(seed, trial)
 
     # seat state: the current occupant's facts
@@ -213,8 +220,8 @@ def simulate_trial(seed, trial,
                     if opp_len[k] == 0:  # shared by every fully ramped rep of the territory
                         opp_len[k] = poisson_table(lam_opp, opp_table[k])
                         non_len[k] = poisson_table(lam_non, non_table[k])
-                    opps = table_lookup(uniform(st), opp_table[k], opp_len[k])
-                    leads = opps + table_lookup(uniform(st), non_table[k], non_len[k])
+                    opps = poisson_lookup(uniform(st), lam_opp, opp_table[k], opp_len[k])
+                    leads = opps + poisson_lookup(uniform(st), lam_non, non_table[k], non_len[k])
                 else:
                     opps = poisson_inv(uniform(st), lam_opp)
                     leads = opps + poisson_inv(uniform(st), lam_non)
@@ -225,7 +232,11 @@ def simulate_trial(seed, trial,
                     skip(st, 1)
                 else:
                     worked = int(math.floor(cap))
-                    opps = binomial_inv(uniform(st), worked, p)
+                    level = min(tenure[s], ramp_len[k])
+                    if capped_len[k, level] > 0:
+                        opps = table_lookup(uniform(st), capped_cdf[k, level], capped_len[k, level])
+                    else:
+                        opps = binomial_inv(uniform(st), worked, p)
                 wins = binomial_inv_logs(u_wins, opps, p_win[s], log_p_win[s], log_q_win[s])
                 counts[C_LEADS, t, k] += leads
                 counts[C_LEADS_UNWORKED, t, k] += leads - worked
@@ -237,7 +248,7 @@ def simulate_trial(seed, trial,
                 owner_last = t + leave_at[s] - tenure[s]
                 for _ in range(wins):
                     lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
-                    value = math.exp(deal_mu[k] + deal_sigma[k] * normal_inv(uniform(st)))
+                    value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
                     survives_orphaning = uniform(st) < orphan_rate[k]
                     due = t + lag
                     if due >= H:
@@ -277,7 +288,7 @@ def simulate_chunk(seed, trial0,
                    lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
                    p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
                    backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
+                   band_until, band_hazard, band_count, capped_cdf, capped_len, seat_terr, seat_start, seat_tenure0, seat_is_hire,
                    fy_first,
                    counts, flows, downturn, pipeline_end, attainment, tenure_out):
     """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
@@ -287,6 +298,6 @@ def simulate_chunk(seed, trial0,
                        lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
                        p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
                        backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                       band_until, band_hazard, band_count, seat_terr, seat_start, seat_tenure0, seat_is_hire,
+                       band_until, band_hazard, band_count, capped_cdf, capped_len, seat_terr, seat_start, seat_tenure0, seat_is_hire,
                        fy_first,
                        counts[i], flows[i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i])

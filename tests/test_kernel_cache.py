@@ -1,0 +1,16 @@
+"""Numba's cache must never serve kernels compiled against older samplers."""
+
+import hashlib
+from pathlib import Path
+
+from salessim.kernels import month
+
+KERNELS = Path(month.__file__).parent
+
+
+def test_month_records_the_current_streams_source():
+    actual = hashlib.sha256((KERNELS / "streams.py").read_bytes()).hexdigest()
+    assert month.STREAMS_SHA256 == actual, (
+        "kernels/streams.py changed: set STREAMS_SHA256 in kernels/month.py to "
+        f"{actual} so Numba recompiles the kernels that inline the samplers"
+    )
