@@ -26,7 +26,7 @@ from salessim.summary import COLUMNS
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 TRIALS = "50"
-HEADER = "metric,period,territory,unit,mean,se,p10,p50,p90,trials"
+HEADER = "metric,period,territory,unit,mean,se,p10,p50,p90,trials,section"
 SENTINEL = b"an earlier results file that must survive\n"
 
 

@@ -64,6 +64,7 @@ def _chunk_buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
         "pipeline_end": np.zeros((n, k), dtype=np.float64),
         "attainment": np.empty((n, y, s), dtype=np.float64),
         "tenure": np.empty((n, y, s), dtype=np.float64),
+        "commission_earned": np.empty((n, y, s), dtype=np.float64),
     }
 
 
@@ -71,7 +72,8 @@ def run_chunk(inputs: ModelInputs, seed: int, trial0: int, n: int) -> dict[str, 
     """Kernel outputs for trials ``trial0 .. trial0 + n - 1`` (the arrays of :mod:`.kernels.month`)."""
     out = _chunk_buffers(n, inputs)
     simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_args(),
-                   out["counts"], out["flows"], out["downturn"], out["pipeline_end"], out["attainment"], out["tenure"])
+                   out["counts"], out["flows"], out["downturn"], out["pipeline_end"], out["attainment"], out["tenure"],
+                   out["commission_earned"])
     return out
 
 
@@ -158,12 +160,35 @@ def provenance(scenario: Scenario, seed: int, trials: int, first_trial: int) -> 
     }
 
 
+def _derived_values(scenario: Scenario, data_vars: dict) -> dict[str, np.ndarray]:
+    """Variables that are other variables times per-territory prices (see the registry)."""
+    terrs = scenario.territories
+
+    def per_territory(values):
+        return np.array(values, dtype=np.float64)[None, None, :]
+
+    headcount = data_vars["headcount"][1]
+    out = {
+        "base_pay": headcount * per_territory([t.base_salary_annual / 12.0 for t in terrs]),
+        "hiring_cost": data_vars["hires"][1] * per_territory([t.hiring_cost for t in terrs]),
+        "overhead": headcount * per_territory([t.overhead_per_rep_month for t in terrs]),
+        "cost_of_sale": data_vars["bookings"][1] * per_territory([t.cost_of_sale_rate for t in terrs]),
+        "revenue": data_vars["revenue_new"][1] + data_vars["revenue_existing"][1],
+    }
+    out["sales_cost"] = out["base_pay"] + data_vars["commission"][1] + out["hiring_cost"] + out["overhead"] + out["cost_of_sale"]
+    return out
+
+
 def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
     """Label kernel outputs (full-length arrays of :func:`run_chunk`'s layout) as the results Dataset."""
     trials = arrays["counts"].shape[0]
     currency = scenario.spec.currency
     data_vars = {}
+    derived = {}
     for var in VARIABLES:
+        if var.source == "derived":
+            derived[var.name] = var
+            continue
         if var.source == "goal":
             values = np.asarray(scenario.spec.goal.annual, dtype=np.float64)
         elif var.index is None:
@@ -172,6 +197,11 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
             values = arrays[var.source][:, var.index]
         attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
         data_vars[var.name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
+    for name, values in _derived_values(scenario, data_vars).items():
+        var = derived[name]
+        attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
+        data_vars[name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
+    data_vars = {v.name: data_vars[v.name] for v in VARIABLES}  # registry order
     coords = coordinates(scenario, np.arange(first_trial, first_trial + trials))
     ds = xr.Dataset(data_vars, coords=coords, attrs=provenance(scenario, seed, trials, first_trial))
     ds["month"].attrs.update(long_name="first day of the simulated month")

@@ -52,6 +52,18 @@ class ModelInputs:
     band_count: np.ndarray  # (K,) int64
     capped_cdf: np.ndarray  # (K, R+1, C) CDF of Binomial(floor(capacity x f), p_opp) by ramp level (level R = ramped)
     capped_len: np.ndarray  # (K, R+1) int64 entries in each CDF (0 = no table: unlimited or too large)
+    commission_rate: np.ndarray  # (K,) base commission rate on bookings
+    tier_lo: np.ndarray  # (K, T) attainment where each commission tier starts (first 0), padded
+    tier_mult: np.ndarray  # (K, T) multiple of the base rate in each tier
+    tier_count: np.ndarray  # (K,) int64
+    commission_cap: np.ndarray  # (K,) most a period pays, as a multiple of rate x quota; inf = no cap
+    period_end: np.ndarray  # (H, K) uint8: commission is settled at the end of this month
+    fy_of_month: np.ndarray  # (H,) int64 index of the full fiscal year of each month, -1 if partial
+    recurring: np.ndarray  # (K,) uint8: bookings are new ARR
+    churn_month: np.ndarray  # (K,) monthly customer churn probability
+    expansion_month: np.ndarray  # (K,) monthly growth of retained ARR
+    existing_arr: np.ndarray  # (K,) ARR of existing customers at the start
+    existing_customers: np.ndarray  # (K,) int64
     seat_terr: np.ndarray  # (S,) int64 territory of each seat
     seat_start: np.ndarray  # (S,) int64 month the seat's first occupant starts
     seat_tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
@@ -114,6 +126,26 @@ def _capped_tables(capacity: np.ndarray, p_opp: np.ndarray, ramp: np.ndarray, ra
     return cdf, lengths
 
 
+_PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def commission_tiers(terr) -> list[tuple[float, float]]:
+    """(attainment where the tier starts, rate multiple) of a territory's commission plan."""
+    plan = terr.commission
+    tiers = [(0.0, 1.0)]
+    if plan.decelerator is not None:
+        tiers = [(0.0, plan.decelerator.multiplier), (plan.decelerator.below, 1.0)]
+    tiers += [(t.above, t.multiplier) for t in plan.accelerators]
+    return tiers
+
+
+def commission_rate(terr) -> float:
+    """The plan's base rate, or variable pay over quota (0 without quota)."""
+    if terr.commission.rate is not None:
+        return terr.commission.rate
+    return terr.variable_annual / terr.quota_annual if terr.quota_annual > 0 else 0.0
+
+
 def monthly_hazard(annual: float) -> float:
     """h = 1 - (1 - annual)^(1/12): the monthly leaving probability for an annual rate."""
     return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
@@ -153,6 +185,19 @@ def build_inputs(sc: Scenario) -> ModelInputs:
     capacity = np.array([math.inf if t.capacity_leads_per_month is None else t.capacity_leads_per_month for t in terrs])
     p_opp = np.array([t.lead_to_opportunity for t in terrs])
     capped_cdf, capped_len = _capped_tables(capacity, p_opp, ramp, ramp_len)
+
+    tiers = [commission_tiers(t) for t in terrs]
+    tier_lo, tier_count = _padded([[lo for lo, _ in tt] for tt in tiers], math.inf)
+    tier_mult, _ = _padded([[m for _, m in tt] for tt in tiers], 0.0)
+    fy_start = spec.fiscal_year_start_month
+    period_end = np.zeros((h, len(terrs)), dtype=np.uint8)
+    for k, t in enumerate(terrs):
+        months = _PERIOD_MONTHS[t.commission.period]
+        for i, (_, m) in enumerate(cal):
+            period_end[i, k] = ((m - fy_start) % 12) % months == months - 1 or i == h - 1
+    fy_of_month = np.full(h, -1, dtype=np.int64)
+    for y, (_, first) in enumerate(sc.fiscal_years()):
+        fy_of_month[first : first + 12] = y
 
     seat_terr, seat_start, seat_tenure0, seat_is_hire = [], [], [], []
     for k, t in enumerate(terrs):
@@ -199,6 +244,18 @@ def build_inputs(sc: Scenario) -> ModelInputs:
         band_count=band_count,
         capped_cdf=arr(capped_cdf),
         capped_len=capped_len,
+        commission_rate=arr([commission_rate(t) for t in terrs]),
+        tier_lo=tier_lo,
+        tier_mult=tier_mult,
+        tier_count=tier_count,
+        commission_cap=arr([math.inf if t.commission.cap is None else t.commission.cap for t in terrs]),
+        period_end=period_end,
+        fy_of_month=fy_of_month,
+        recurring=arr([t.revenue_model == "recurring" for t in terrs], np.uint8),
+        churn_month=arr([monthly_hazard(t.churn_annual) for t in terrs]),
+        expansion_month=arr([(1.0 + t.expansion_annual) ** (1.0 / 12.0) - 1.0 for t in terrs]),
+        existing_arr=arr([t.existing_arr for t in terrs]),
+        existing_customers=arr([t.existing_customers for t in terrs], np.int64),
         seat_terr=arr(seat_terr, np.int64),
         seat_start=arr(seat_start, np.int64),
         seat_tenure0=arr(seat_tenure0, np.int64),

@@ -20,7 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -36,6 +36,7 @@ from pydantic import (
     Tag,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 __all__ = [
@@ -222,6 +223,60 @@ class AttritionBand(_Strict):
         return _check_probability(v)
 
 
+class Tier(_Strict):
+    """One accelerator tier: the marginal commission rate times ``multiplier`` above ``above`` x quota."""
+
+    above: Number = Field(description="attainment above which the tier applies (1.0 = 100% of quota)|fraction of quota|required")
+    multiplier: Number = Field(description="multiple of the base commission rate paid on bookings in the tier|factor|required")
+
+    @field_validator("above", "multiplier")
+    @classmethod
+    def _nonneg(cls, v: float) -> float:
+        return _check_nonneg(v)
+
+
+class Decelerator(_Strict):
+    """A lower marginal rate on bookings below a threshold."""
+
+    below: Number = Field(description="attainment below which the reduced rate applies|fraction of quota|required")
+    multiplier: Number = Field(description="multiple of the base commission rate paid on bookings below the threshold|factor|required")
+
+    @field_validator("below", "multiplier")
+    @classmethod
+    def _nonneg(cls, v: float) -> float:
+        return _check_nonneg(v)
+
+
+class Commission(_Strict):
+    """How variable pay is earned: measured and paid per period on that period's quota."""
+
+    period: Literal["month", "quarter", "year"] = Field("quarter", description="fiscal period over which attainment is measured and commission paid: month, quarter or year|-|quarter")
+    rate: Number | None = Field(None, description="base commission rate on bookings; default variable_annual / quota_annual|fraction of bookings|variable / quota")
+    accelerators: list[Tier] = Field(default_factory=list, description="tiers `{above, multiplier}` with increasing `above`, e.g. `[{above: 1.0, multiplier: 1.5}, {above: 1.5, multiplier: 2.0}]`|-|none")
+    decelerator: Decelerator | None = Field(None, description="optional `{below, multiplier}`: reduced rate on bookings below `below` x quota|-|none")
+    cap: Number | None = Field(None, description="most a rep can earn in a period, as a multiple of the period's target incentive (rate x quota)|multiple of target|none")
+
+    @field_validator("rate", "cap")
+    @classmethod
+    def _nonneg(cls, v: float | None) -> float | None:
+        return None if v is None else _check_nonneg(v)
+
+    @field_validator("accelerators")
+    @classmethod
+    def _tiers(cls, v: list[Tier]) -> list[Tier]:
+        for a, b in zip(v, v[1:]):
+            if b.above <= a.above:
+                raise ValueError(f"`above` must increase from tier to tier, got {_got(b.above)} after {_got(a.above)}")
+        return v
+
+    @model_validator(mode="after")
+    def _decelerator_below_tiers(self) -> "Commission":
+        if self.decelerator is not None and self.accelerators and self.decelerator.below > self.accelerators[0].above:
+            raise ValueError(f"decelerator.below ({_got(self.decelerator.below)}) must not exceed the first accelerator's above "
+                             f"({_got(self.accelerators[0].above)})")
+        return self
+
+
 class TerritoryFields(_Strict):
     """Keys a territory may set itself or inherit from ``defaults``."""
 
@@ -242,6 +297,18 @@ class TerritoryFields(_Strict):
     backfill: StrictBool | None = Field(None, description="replace reps who leave|true/false|true")
     time_to_fill_months: list[NonNegative] | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
     orphaned_deal_close_rate: Number | None = Field(None, description="probability that a won deal whose owner left before it booked still books (to the territory)|fraction|0.5")
+    base_salary_annual: Number | None = Field(None, description="base salary of a rep, paid monthly while in seat|currency/year|0")
+    variable_annual: Number | None = Field(None, description="target incentive: variable pay of a fully ramped rep at 100% of quota|currency/year|0")
+    commission: Commission | None = Field(None, description="commission plan: `{period, rate, accelerators, decelerator, cap}`|-|quarterly, no tiers")
+    hiring_cost: Number | None = Field(None, description="recruiting and onboarding cost of each hire (planned or backfill)|currency/hire|0")
+    overhead_per_rep_month: Number | None = Field(None, description="tools, travel and management cost of a rep in seat|currency/rep-month|0")
+    cost_of_sale_rate: Number | None = Field(None, description="account cost of a booked deal as a share of its value|fraction of bookings|0")
+    revenue_model: Literal["recurring", "one_time"] | None = Field(None, description="one_time: a booking is revenue when booked; recurring: a booking is new ARR, recognised as ARR / 12 each month|-|one_time")
+    existing_arr: Number | None = Field(None, description="annual recurring revenue from existing customers at the start (recurring model)|currency/year|0")
+    existing_customers: StrictInt | None = Field(None, description="customers behind existing_arr (recurring model)|customers|existing_arr / deal_size.mean, rounded")
+    churn_annual: Number | None = Field(None, description="share of customers (and their ARR) lost per year (recurring model)|fraction/year|0")
+    expansion_annual: Number | None = Field(None, description="growth of the ARR of retained customers per year (recurring model)|fraction/year|0")
+    gross_margin: Number | None = Field(None, description="gross margin on revenue, for customer lifetime value|fraction|1")
 
     @field_validator("reps")
     @classmethod
@@ -253,7 +320,18 @@ class TerritoryFields(_Strict):
     def _leads(cls, v: float | None) -> float | None:
         return None if v is None else _check_nonneg(v)
 
-    @field_validator("lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate")
+    @field_validator("base_salary_annual", "variable_annual", "hiring_cost", "overhead_per_rep_month", "existing_arr", "expansion_annual")
+    @classmethod
+    def _money(cls, v: float | None) -> float | None:
+        return None if v is None else _check_nonneg(v)
+
+    @field_validator("existing_customers")
+    @classmethod
+    def _customers(cls, v: int | None) -> int | None:
+        return None if v is None else _check_count(v)
+
+    @field_validator("lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate",
+                     "cost_of_sale_rate", "churn_annual", "gross_margin")
     @classmethod
     def _prob(cls, v: float | None) -> float | None:
         return None if v is None else _check_probability(v)
@@ -468,6 +546,18 @@ TERRITORY_DEFAULTS: dict[str, Any] = {
     "backfill": True,
     "time_to_fill_months": [1.0],
     "orphaned_deal_close_rate": 0.5,
+    "base_salary_annual": 0.0,
+    "variable_annual": 0.0,
+    "commission": None,
+    "hiring_cost": 0.0,
+    "overhead_per_rep_month": 0.0,
+    "cost_of_sale_rate": 0.0,
+    "revenue_model": "one_time",
+    "existing_arr": 0.0,
+    "existing_customers": None,
+    "churn_annual": 0.0,
+    "expansion_annual": 0.0,
+    "gross_margin": 1.0,
 }
 REQUIRED_TERRITORY_KEYS = ("reps", "leads_per_month", "lead_to_opportunity", "win_rate", "deal_size", "quota_annual")
 _ATTRITION_KEYS = ("attrition_annual", "attrition_by_tenure")
@@ -498,6 +588,18 @@ class Territory:
     backfill: bool
     time_to_fill_months: tuple[float, ...]
     orphaned_deal_close_rate: float
+    base_salary_annual: float
+    variable_annual: float
+    commission: Commission
+    hiring_cost: float
+    overhead_per_rep_month: float
+    cost_of_sale_rate: float
+    revenue_model: str
+    existing_arr: float
+    existing_customers: int
+    churn_annual: float
+    expansion_annual: float
+    gross_margin: float
 
 
 def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Territory:
@@ -549,7 +651,25 @@ def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Terr
         backfill=pick("backfill"),
         time_to_fill_months=tuple(pick("time_to_fill_months")),
         orphaned_deal_close_rate=pick("orphaned_deal_close_rate"),
+        base_salary_annual=pick("base_salary_annual"),
+        variable_annual=pick("variable_annual"),
+        commission=pick("commission") or Commission(),
+        hiring_cost=pick("hiring_cost"),
+        overhead_per_rep_month=pick("overhead_per_rep_month"),
+        cost_of_sale_rate=pick("cost_of_sale_rate"),
+        revenue_model=pick("revenue_model"),
+        existing_arr=pick("existing_arr"),
+        existing_customers=_existing_customers(pick("existing_customers"), pick("existing_arr"), float(deal.mean)),
+        churn_annual=pick("churn_annual"),
+        expansion_annual=pick("expansion_annual"),
+        gross_margin=pick("gross_margin"),
     )
+
+
+def _existing_customers(given: int | None, arr: float, deal_mean: float) -> int:
+    if given is not None:
+        return given
+    return max(1, int(round(arr / deal_mean))) if arr > 0 else 0
 
 
 class Scenario:
@@ -738,6 +858,10 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
                 where = "territories" if "initial_tenure_months" in terr else "defaults"
                 loc = f"territories[{i}].initial_tenure_months" if where == "territories" else "defaults.initial_tenure_months"
                 problems.append((loc, f"must list one tenure per rep ({merged_reps} reps in territories[{i}]), got {len(tenure)} values"))
+        arr = terr.get("existing_arr", defaults.get("existing_arr"))
+        customers = terr.get("existing_customers", defaults.get("existing_customers"))
+        if isinstance(arr, (int, float)) and arr > 0 and customers == 0 and not isinstance(customers, bool):
+            problems.append((f"territories[{i}].existing_customers", f"must be >= 1 when existing_arr is above 0 (existing_arr {_got(arr)}), got 0"))
     for where, mapping in [("defaults", defaults)] + [(f"territories[{i}]", t) for i, t in enumerate(territories) if isinstance(t, dict)]:
         if all(k in mapping for k in _ATTRITION_KEYS):
             problems.append((f"{where}.attrition_by_tenure", "set either attrition_annual or attrition_by_tenure, not both"))
@@ -862,6 +986,8 @@ def _format_pydantic(exc: ValidationError, data: dict[str, Any]) -> list[tuple[s
         base = _TYPE_MESSAGES.get(kind, str(err["msg"]).rstrip("."))
         if kind == "missing":
             problems.append((loc, base))
+        elif kind == "literal_error":
+            problems.append((loc, f"must be one of {err.get('ctx', {}).get('expected', '')}, got {_got(value)}"))
         elif kind.startswith("int") and isinstance(value, float):
             problems.append((loc, f"{base}, got {value!r}"))  # show 2.0 as written, not as 2
         else:
@@ -949,6 +1075,9 @@ def key_reference() -> str:
         ("`market.downturn`", Downturn, "market.downturn."),
         ("Per territory (in `territories[]` or `defaults`)", TerritoryEntry, ""),
         ("`deal_size`", DealSize, "deal_size."),
+        ("`commission`", Commission, "commission."),
+        ("`commission.accelerators[]`", Tier, ""),
+        ("`commission.decelerator`", Decelerator, "commission.decelerator."),
         ("`attrition_by_tenure[]`", AttritionBand, ""),
         ("`hiring_plan[]`", HirePlanEntry, ""),
     ]

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["summarize", "COLUMNS", "fiscal_year_masks"]
+__all__ = ["summarize", "COLUMNS", "fiscal_year_masks", "has_economics"]
 
-COLUMNS = ["metric", "period", "territory", "unit", "mean", "se", "p10", "p50", "p90", "trials"]
+COLUMNS = ["metric", "period", "territory", "unit", "mean", "se", "p10", "p50", "p90", "trials", "section"]
 ALL = "all"
 
 
@@ -36,49 +36,146 @@ def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray
             "mean": mean, "se": se, "p10": p10, "p50": p50, "p90": p90, "trials": n}
 
 
+def has_economics(ds: xr.Dataset) -> bool:
+    """True when the run has costs or recurring revenue to report (older files have neither)."""
+    if "sales_cost" not in ds:
+        return False
+    return bool(float(ds["sales_cost"].sum()) > 0 or float(ds["arr"].sum()) > 0)
+
+
+def _territory_terms(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Per territory: gross margin and expected customer lifetime in years (1 purchase for one_time)."""
+    from .results import scenario_of
+
+    terrs = scenario_of(ds).territories
+    margin = np.array([t.gross_margin for t in terrs])
+    with np.errstate(divide="ignore"):
+        life = np.array([(1.0 / t.churn_annual if t.churn_annual > 0 else np.inf) if t.revenue_model == "recurring" else 1.0
+                         for t in terrs])
+    return margin, life
+
+
 def summarize(ds: xr.Dataset) -> pd.DataFrame:
     """Headline metrics per fiscal year (and per territory), across trials.
 
-    Metrics (``period`` is ``FY<year>``, or ``horizon`` for whole-run figures):
+    Each row has a ``section``: ``goal``, ``team``, ``funnel``, ``economics`` (when the run
+    has costs or recurring revenue) or ``territory``. ``period`` is ``FY<year>``, or
+    ``horizon`` for whole-run figures. Metrics:
 
-    - ``bookings``: bookings in the fiscal year (company and per territory)
-    - ``goal``: the goal (constant); ``goal_attainment``: bookings / goal
-    - ``p_goal``: probability that bookings >= goal (mean of the 0/1 indicator)
-    - ``reps_at_quota``: share of filled seats whose rep attained >= 100% of quota
-    - ``rep_attainment``: mean attainment of the reps in filled seats
-    - ``headcount_end``, ``ramped_fte_end``: in the fiscal year's last month
-    - ``hires``, ``departures``, ``leads``, ``leads_unworked``, ``opportunities``, ``wins``: totals
-    - ``pipeline_end``: value of wins booking after the horizon (period ``horizon``)
+    - goal: ``bookings``, ``goal``, ``goal_attainment`` (bookings / goal), ``p_goal``
+      (P(bookings >= goal), the mean of a 0/1 indicator), ``bookings_growth`` (on the
+      previous fiscal year), ``pipeline_end``
+    - team: ``reps_at_quota`` (share of filled seats whose rep attained >= 100%),
+      ``rep_attainment`` (mean over filled seats), ``headcount_end``, ``ramped_fte_end``
+      (in the year's last month), ``hires``, ``departures``
+    - funnel: ``leads``, ``leads_unworked``, ``opportunities``, ``wins``, ``new_customers``,
+      ``conversion`` (new customers / leads)
+    - economics: ``sales_cost`` (total cost of sales) and its parts ``base_pay``,
+      ``commission``, ``hiring_cost``, ``overhead``, ``cost_of_sale``; ``cost_share``
+      (sales cost / bookings); ``revenue`` = ``revenue_new`` + ``revenue_existing``;
+      ``net_contribution`` (revenue - sales cost); ``cac`` (sales cost per new customer);
+      ``ltv`` (gross margin x value per new customer x expected life: ARR x 1/churn years
+      for recurring, the deal once for one_time; NaN with zero churn); ``ltv_cac``;
+      ``arr_end`` and ``arr_growth`` (ARR at the year's end, on the previous year's end or
+      on the starting ARR)
+    - territory (per territory): ``leads``, ``opportunities``, ``new_customers`` (new
+      accounts), ``conversion``, ``bookings``, and with economics ``net_contribution``
     """
     currency = ds.attrs.get("currency", ds["bookings"].attrs.get("units", ""))
     rows: list[dict] = []
     terr = [str(t) for t in ds["territory"].values]
-    bookings = ds["bookings"].values  # (n, H, K)
+    econ = has_economics(ds)
+
+    def add(section, metric, period, unit, values, territory=ALL):
+        rows.append({"section": section, **_row(metric, period, territory, unit, values)})
+
+    def fy_sum(name, idx):  # (trials, territories)
+        return ds[name].values[:, idx, :].sum(axis=1)
+
+    if econ:
+        margin, life = _territory_terms(ds)
+        arr_prev = _starting_arr(ds)
+    bookings_prev = None
     for fy, idx in fiscal_year_masks(ds).items():
         period = f"FY{fy}"
-        by_terr = bookings[:, idx, :].sum(axis=1)
+        by_terr = fy_sum("bookings", idx)
         total = by_terr.sum(axis=1)
         goal = float(ds["goal"].sel(fiscal_year=fy))
-        rows.append(_row("bookings", period, ALL, currency, total))
-        rows.append(_row("goal", period, ALL, currency, np.full(1, goal)))
+        add("goal", "bookings", period, currency, total)
+        add("goal", "goal", period, currency, np.full(1, goal))
         if goal > 0:
-            rows.append(_row("goal_attainment", period, ALL, "fraction", total / goal))
-        rows.append(_row("p_goal", period, ALL, "probability", (total >= goal).astype(np.float64)))
+            add("goal", "goal_attainment", period, "fraction", total / goal)
+        add("goal", "p_goal", period, "probability", (total >= goal).astype(np.float64))
+        if bookings_prev is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                add("goal", "bookings_growth", period, "fraction", total / bookings_prev - 1.0)
+        bookings_prev = total
+
         att = ds["attainment"].sel(fiscal_year=fy).values  # (n, S)
         filled = np.isfinite(att)
         n_filled = filled.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(n_filled > 0, ((att >= 1.0) & filled).sum(axis=1) / np.maximum(n_filled, 1), np.nan)
             mean_att = np.where(n_filled > 0, np.nansum(att, axis=1) / np.maximum(n_filled, 1), np.nan)
-        rows.append(_row("reps_at_quota", period, ALL, "fraction", share))
-        rows.append(_row("rep_attainment", period, ALL, "fraction", mean_att))
+        add("team", "reps_at_quota", period, "fraction", share)
+        add("team", "rep_attainment", period, "fraction", mean_att)
         last = idx[-1]
-        rows.append(_row("headcount_end", period, ALL, "reps", ds["headcount"].values[:, last, :].sum(axis=1)))
-        rows.append(_row("ramped_fte_end", period, ALL, "FTE", ds["ramped_fte"].values[:, last, :].sum(axis=1)))
-        for name, unit in [("hires", "reps"), ("departures", "reps"), ("leads", "leads"),
-                           ("leads_unworked", "leads"), ("opportunities", "opportunities"), ("wins", "deals")]:
-            rows.append(_row(name, period, ALL, unit, ds[name].values[:, idx, :].sum(axis=(1, 2))))
+        add("team", "headcount_end", period, "reps", ds["headcount"].values[:, last, :].sum(axis=1))
+        add("team", "ramped_fte_end", period, "FTE", ds["ramped_fte"].values[:, last, :].sum(axis=1))
+        add("team", "hires", period, "reps", fy_sum("hires", idx).sum(axis=1))
+        add("team", "departures", period, "reps", fy_sum("departures", idx).sum(axis=1))
+
+        leads = fy_sum("leads", idx)
+        customers = fy_sum("new_customers", idx) if "new_customers" in ds else None
+        for name, unit in [("leads", "leads"), ("leads_unworked", "leads"), ("opportunities", "opportunities"), ("wins", "deals")]:
+            add("funnel", name, period, unit, fy_sum(name, idx).sum(axis=1))
+        if customers is not None:
+            add("funnel", "new_customers", period, "customers", customers.sum(axis=1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                add("funnel", "conversion", period, "fraction", customers.sum(axis=1) / leads.sum(axis=1))
+
+        if econ:
+            cost = fy_sum("sales_cost", idx)
+            revenue = fy_sum("revenue", idx)
+            add("economics", "sales_cost", period, currency, cost.sum(axis=1))
+            for part in ("base_pay", "commission", "hiring_cost", "overhead", "cost_of_sale"):
+                add("economics", part, period, currency, fy_sum(part, idx).sum(axis=1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                add("economics", "cost_share", period, "fraction", cost.sum(axis=1) / total)
+                add("economics", "revenue", period, currency, revenue.sum(axis=1))
+                add("economics", "revenue_new", period, currency, fy_sum("revenue_new", idx).sum(axis=1))
+                add("economics", "revenue_existing", period, currency, fy_sum("revenue_existing", idx).sum(axis=1))
+                add("economics", "net_contribution", period, currency, revenue.sum(axis=1) - cost.sum(axis=1))
+                n_new = customers.sum(axis=1)
+                cac = cost.sum(axis=1) / n_new
+                ltv = (margin[None, :] * by_terr * life[None, :]).sum(axis=1) / n_new
+                add("economics", "cac", period, currency, cac)
+                add("economics", "ltv", period, currency, ltv)
+                add("economics", "ltv_cac", period, "ratio", ltv / cac)
+                arr_end = ds["arr"].values[:, last, :].sum(axis=1)
+                add("economics", "arr_end", period, currency + "/year", arr_end)
+                if np.any(arr_prev > 0):
+                    add("economics", "arr_growth", period, "fraction", arr_end / arr_prev - 1.0)
+                arr_prev = arr_end
+
         for k, name in enumerate(terr):
-            rows.append(_row("bookings", period, name, currency, by_terr[:, k]))
-    rows.append(_row("pipeline_end", "horizon", ALL, currency, ds["pipeline_end"].values.sum(axis=1)))
+            add("territory", "leads", period, "leads", leads[:, k], name)
+            add("territory", "opportunities", period, "opportunities", fy_sum("opportunities", idx)[:, k], name)
+            if customers is not None:
+                add("territory", "new_customers", period, "customers", customers[:, k], name)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    add("territory", "conversion", period, "fraction", customers[:, k] / leads[:, k], name)
+            add("territory", "bookings", period, currency, by_terr[:, k], name)
+            if econ:
+                net = fy_sum("revenue", idx)[:, k] - fy_sum("sales_cost", idx)[:, k]
+                add("territory", "net_contribution", period, currency, net, name)
+    add("goal", "pipeline_end", "horizon", currency, ds["pipeline_end"].values.sum(axis=1))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _starting_arr(ds: xr.Dataset) -> np.ndarray:
+    """Company ARR before the first simulated month (the existing ARR), per trial."""
+    from .results import scenario_of
+
+    start = sum(t.existing_arr for t in scenario_of(ds).territories)
+    return np.full(ds.sizes["trial"], start, dtype=np.float64)

@@ -1,4 +1,4 @@
-"""Render the summary table for a terminal with rich."""
+"""Render the summary table for a terminal with rich: one table per section."""
 
 from __future__ import annotations
 
@@ -11,13 +11,23 @@ from rich.console import Console
 from rich.table import Table
 
 _PERCENT_UNITS = {"fraction", "probability"}
+SECTION_TITLES = {
+    "goal": "Bookings and goal",
+    "team": "Team and quota",
+    "funnel": "Funnel",
+    "economics": "Cost and return",
+    "territory": "Territories",
+}
 
 
 def format_value(value: float, unit: str) -> str:
+    """A figure as a planner reads it: percentages for shares, thousands separators for money."""
     if value is None or not np.isfinite(value):
         return "-"
     if unit in _PERCENT_UNITS:
         return f"{100 * value:.1f}%"
+    if unit == "ratio":
+        return f"{value:.2f}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
@@ -26,19 +36,28 @@ def format_value(value: float, unit: str) -> str:
 def render_summary(ds: xr.Dataset, table: pd.DataFrame, saved_to: Path | None = None, console: Console | None = None) -> None:
     console = console or Console(width=120)
     attrs = ds.attrs
-    title = f"{attrs.get('scenario_name', '')}: {int(attrs['trials']):,} trials, seed {attrs['seed']}"
-    out = Table(title=title, caption=attrs.get("description") or None, show_lines=False)
-    for col, justify in [("metric", "left"), ("period", "left"), ("territory", "left"), ("mean", "right"),
-                         ("± se", "right"), ("P10", "right"), ("P50", "right"), ("P90", "right")]:
-        out.add_column(col, justify=justify)
-    previous_period = None
-    for row in table.itertuples(index=False):
-        if previous_period is not None and row.period != previous_period:
-            out.add_section()
-        previous_period = row.period
-        unit = row.unit
-        out.add_row(row.metric, row.period, row.territory, format_value(row.mean, unit), format_value(row.se, unit),
-                    format_value(row.p10, unit), format_value(row.p50, unit), format_value(row.p90, unit))
-    console.print(out)
+    console.print(f"[bold]{attrs.get('scenario_name', '')}[/bold]: {int(attrs['trials']):,} trials, seed {attrs['seed']}"
+                  + (f" - {attrs['description']}" if attrs.get("description") else ""))
+    sections = table["section"].unique() if "section" in table else [None]
+    for section in sections:
+        rows = table if section is None else table[table["section"] == section]
+        per_territory = section == "territory"
+        out = Table(title=SECTION_TITLES.get(section, section), title_justify="left", show_lines=False)
+        columns = [("metric", "left"), ("period", "left")] + ([("territory", "left")] if per_territory else [])
+        columns += [("mean", "right"), ("± se", "right"), ("P10", "right"), ("P50", "right"), ("P90", "right"), ("unit", "left")]
+        for col, justify in columns:
+            out.add_column(col, justify=justify)
+        previous_period = None
+        for row in rows.itertuples(index=False):
+            if previous_period is not None and row.period != previous_period:
+                out.add_section()
+            previous_period = row.period
+            unit = row.unit
+            cells = [row.metric, row.period] + ([row.territory] if per_territory else [])
+            cells += [format_value(row.mean, unit), format_value(row.se, unit), format_value(row.p10, unit),
+                      format_value(row.p50, unit), format_value(row.p90, unit),
+                      "" if unit in _PERCENT_UNITS else unit]
+            out.add_row(*cells)
+        console.print(out)
     if saved_to is not None:
         console.print(f"results saved to {saved_to}")

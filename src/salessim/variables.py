@@ -10,17 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .kernels.month import (
+    C_CHURNED_CUSTOMERS,
     C_DEPARTURES,
     C_HEADCOUNT,
     C_HIRES,
     C_LEADS,
     C_LEADS_UNWORKED,
+    C_NEW_CUSTOMERS,
     C_OPEN_REQS,
     C_OPPORTUNITIES,
     C_WINS,
+    F_ARR,
     F_BOOKINGS,
+    F_CHURNED_ARR,
+    F_COMMISSION,
     F_QUOTA,
     F_RAMPED_FTE,
+    F_REVENUE_EXISTING,
+    F_REVENUE_NEW,
 )
 
 __all__ = ["Variable", "VARIABLES", "by_name"]
@@ -36,7 +43,7 @@ class Variable:
     units: str
     long_name: str
     description: str
-    source: str  # kernel output array it comes from
+    source: str  # kernel output array it comes from, or "derived" (computed from other variables)
     index: int | None = None  # position along the kernel array's variable axis
 
 
@@ -57,6 +64,21 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("goal", ("fiscal_year",), "float64", "{currency}", "bookings goal", "Company bookings goal of the fiscal year.", "goal"),
     Variable("attainment", ("trial", "fiscal_year", "seat"), "float64", "1", "quota attainment", "Bookings credited to the rep holding the seat in the fiscal year's last month, over that rep's quota in the year; NaN for empty seats or zero quota.", "attainment"),
     Variable("tenure", ("trial", "fiscal_year", "seat"), "float64", "months", "tenure at year end", "Completed months of service of the seat's rep at the fiscal year's end; NaN for empty seats.", "tenure"),
+    # economics: pay, cost of selling, customers and revenue
+    Variable("base_pay", TMK, "float64", "{currency}", "base salaries", "Base salary of the reps in seat: headcount x base_salary_annual / 12.", "derived"),
+    Variable("commission", TMK, "float64", "{currency}", "commission paid", "Commission settled in the month: at each commission period's end, or when a rep leaves, on the period's bookings against its (ramped) quota with accelerators, decelerator and cap.", "flows", F_COMMISSION),
+    Variable("hiring_cost", TMK, "float64", "{currency}", "hiring cost", "Recruiting and onboarding: hires x hiring_cost.", "derived"),
+    Variable("overhead", TMK, "float64", "{currency}", "rep overhead", "Tools, travel and management: headcount x overhead_per_rep_month.", "derived"),
+    Variable("cost_of_sale", TMK, "float64", "{currency}", "cost of sale of deals", "Account cost of the deals booked: bookings x cost_of_sale_rate.", "derived"),
+    Variable("sales_cost", TMK, "float64", "{currency}", "total cost of sales", "base_pay + commission + hiring_cost + overhead + cost_of_sale.", "derived"),
+    Variable("new_customers", TMK, "int32", "customers", "new customers", "Deals booked in the month (each a new account).", "counts", C_NEW_CUSTOMERS),
+    Variable("churned_customers", TMK, "int32", "customers", "customers lost", "Customers lost to churn in the month (recurring model).", "counts", C_CHURNED_CUSTOMERS),
+    Variable("arr", TMK, "float64", "{currency}/year", "annual recurring revenue", "ARR at the month's end: retained ARR after churn and expansion plus the month's bookings (recurring model; 0 for one_time).", "flows", F_ARR),
+    Variable("churned_arr", TMK, "float64", "{currency}/year", "ARR lost to churn", "ARR of the customers lost in the month (recurring model).", "flows", F_CHURNED_ARR),
+    Variable("revenue_new", TMK, "float64", "{currency}", "revenue from new customers", "Revenue recognised in the month from customers won during the run: ARR / 12 (recurring) or the bookings (one_time).", "flows", F_REVENUE_NEW),
+    Variable("revenue_existing", TMK, "float64", "{currency}", "revenue from existing customers", "Revenue recognised in the month from the customers at the start: their ARR / 12 (recurring; 0 for one_time).", "flows", F_REVENUE_EXISTING),
+    Variable("revenue", TMK, "float64", "{currency}", "recognised revenue", "revenue_new + revenue_existing.", "derived"),
+    Variable("commission_earned", ("trial", "fiscal_year", "seat"), "float64", "{currency}", "commission earned by the seat", "Commission paid to the seat's reps (every occupant) in the fiscal year.", "commission_earned"),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}

@@ -10,6 +10,7 @@ Money is in the scenario currency. Inputs are the fields of
 ``downturn`` (n, H) uint8                -- 1 in months inside a downturn
 ``pipeline_end`` (n, K) float64          -- value of wins that would book after the horizon
 ``attainment``, ``tenure`` (n, Y, S) float64 -- per seat at each fiscal year end; NaN if empty
+``commission_earned`` (n, Y, S) float64  -- commission paid to the seat's reps in each fiscal year
 
 Random draws come from :mod:`.streams`, addressed by (seed, trial, purpose, ...), so a
 trial's result depends only on (seed, trial, inputs).
@@ -22,6 +23,7 @@ from numba import njit, prange
 
 from .streams import (
     NEVER,
+    PURPOSE_CHURN,
     PURPOSE_DOWNTURN,
     PURPOSE_OCCUPANT,
     PURPOSE_REP_MONTH,
@@ -45,12 +47,14 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "293ea64df57fbe21f59e1287f4a0cb555edcfc0c30ffd0a95b89f8aa56c2827a"
+STREAMS_SHA256 = "ca5899daf951951a453f53119de8f164134cd2400720594637d31a0fd72591f7"
 
-C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS = range(8)
-N_COUNTS = 8
-F_RAMPED_FTE, F_BOOKINGS, F_QUOTA = range(3)
-N_FLOWS = 3
+(C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
+ C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
+N_COUNTS = 10
+(F_RAMPED_FTE, F_BOOKINGS, F_QUOTA, F_COMMISSION, F_ARR, F_CHURNED_ARR, F_REVENUE_NEW,
+ F_REVENUE_EXISTING) = range(8)
+N_FLOWS = 8
 
 
 @njit(cache=True)
@@ -80,13 +84,37 @@ def departure_tenure(e, tenure0, until, hazard, nbands):
 
 
 @njit(cache=True)
+def commission_payout(bookings, quota, rate, lo, mult, ntiers, cap):
+    """Commission on a period's ``bookings`` against its ``quota`` (money).
+
+    Tier i pays ``mult[i] x rate`` on the bookings between ``lo[i] x quota`` and the next
+    tier's start (marginal tiers: accelerators above quota, a decelerator below a
+    threshold). The total is capped at ``cap x rate x quota`` (cap = inf: no cap). With no
+    quota every booking falls in the top tier.
+    """
+    pay = 0.0
+    for i in range(ntiers):
+        start = lo[i] * quota
+        if bookings <= start:
+            break
+        end = lo[i + 1] * quota if i + 1 < ntiers else math.inf
+        pay += mult[i] * (min(bookings, end) - start)
+    pay *= rate
+    if cap < math.inf:
+        pay = min(pay, cap * rate * quota)
+    return pay
+
+
+@njit(cache=True)
 def simulate_trial(seed, trial,
                    lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
                    p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
                    backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, capped_cdf, capped_len, seat_terr, seat_start, seat_tenure0, seat_is_hire,
-                   fy_first,
-                   counts, flows, downturn, pipeline_end, attainment, tenure_out):
+                   band_until, band_hazard, band_count, capped_cdf, capped_len,
+                   commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
+                   recurring, churn_month, expansion_month, existing_arr, existing_customers,
+                   seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
+                   counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
     """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n.
 
     Each month: the downturn state, then a pass over seats for joiners, ramp, headcount and
@@ -117,10 +145,18 @@ def simulate_trial(seed, trial,
     log_q_win = np.zeros(S)
     year_bookings = np.zeros(S)  # credited to the current occupant in the current fiscal year
     year_quota = np.zeros(S)
+    period_bookings = np.zeros(S)  # ... and in the current commission period
+    period_quota = np.zeros(S)
+    # recurring revenue per territory: ARR from customers won in the run and from those at the start
+    arr_new = np.zeros(K)
+    arr_existing = existing_arr.copy()
+    customers = existing_customers.copy()
     # future bookings: per seat for deals that book while their owner is still in seat,
     # per territory for orphaned deals that still book
     owner_pipe = np.zeros((S, H))
     territory_pipe = np.zeros((K, H))
+    owner_deals = np.zeros((S, H), dtype=np.int64)  # the number of deals behind each
+    territory_deals = np.zeros((K, H), dtype=np.int64)
     sum_f = np.zeros(K)
     # per territory and month: Poisson CDF tables of a fully ramped rep's opportunities and
     # non-converting leads, shared by all such reps (length 0 = not built yet this month)
@@ -131,6 +167,7 @@ def simulate_trial(seed, trial,
 
     attainment[:, :] = np.nan
     tenure_out[:, :] = np.nan
+    commission_earned[:, :] = 0.0
     downturn_last = -1  # last month of the current downturn
     was_in_downturn = False
     y = 0  # next fiscal year to close
@@ -169,6 +206,8 @@ def simulate_trial(seed, trial,
                 next_start[s] = NEVER
                 year_bookings[s] = 0.0
                 year_quota[s] = 0.0
+                period_bookings[s] = 0.0
+                period_quota[s] = 0.0
                 if not first or seat_is_hire[s]:
                     counts[C_HIRES, t, k] += 1
                 p_win[s] = -1.0  # recompute below
@@ -183,6 +222,7 @@ def simulate_trial(seed, trial,
                 sum_f[k] += f
                 q = quota_month[k] * (f if quota_ramped[k] else 1.0)
                 year_quota[s] += q
+                period_quota[s] += q
                 counts[C_HEADCOUNT, t, k] += 1
                 flows[F_RAMPED_FTE, t, k] += f
                 flows[F_QUOTA, t, k] += q
@@ -199,6 +239,7 @@ def simulate_trial(seed, trial,
                 counts[C_LEADS, t, k] += n
                 counts[C_LEADS_UNWORKED, t, k] += n
             flows[F_BOOKINGS, t, k] += territory_pipe[k, t]  # orphaned deals due now
+            counts[C_NEW_CUSTOMERS, t, k] += territory_deals[k, t]
 
         for s in range(S):
             if not active[s]:
@@ -255,13 +296,28 @@ def simulate_trial(seed, trial,
                         pipeline_end[k] += value
                     elif due <= owner_last:
                         owner_pipe[s, due] += value
+                        owner_deals[s, due] += 1
                     elif survives_orphaning:
                         territory_pipe[k, due] += value  # due > t: owner_last >= t
+                        territory_deals[k, due] += 1
 
             # bookings due to this rep now (this month's wins with no cycle included)
             booked = owner_pipe[s, t]
             flows[F_BOOKINGS, t, k] += booked
+            counts[C_NEW_CUSTOMERS, t, k] += owner_deals[s, t]
             year_bookings[s] += booked
+            period_bookings[s] += booked
+            leaving = tenure[s] >= leave_at[s]
+
+            # commission, settled at the period's end or when the rep leaves
+            if period_end[t, k] or leaving:
+                pay = commission_payout(period_bookings[s], period_quota[s], commission_rate[k],
+                                        tier_lo[k], tier_mult[k], tier_count[k], commission_cap[k])
+                flows[F_COMMISSION, t, k] += pay
+                if fy_of_month[t] >= 0:
+                    commission_earned[fy_of_month[t], s] += pay
+                period_bookings[s] = 0.0
+                period_quota[s] = 0.0
 
             # attainment of whoever holds the seat in a fiscal year's last month
             if year_end:
@@ -271,7 +327,7 @@ def simulate_trial(seed, trial,
 
             # 9. attrition at month end (deals booking later were routed when won),
             # backfill after the time to fill; tenure grows
-            if tenure[s] >= leave_at[s]:
+            if leaving:
                 counts[C_DEPARTURES, t, k] += 1
                 active[s] = False
                 if backfill[k]:
@@ -282,15 +338,38 @@ def simulate_trial(seed, trial,
         if year_end:
             y += 1
 
+        # recurring revenue: retained customers churn and expand, this month's deals add ARR
+        for k in range(K):
+            if recurring[k]:
+                if customers[k] > 0 and churn_month[k] > 0.0:
+                    st[0] = substream_key(tkey, PURPOSE_CHURN, k, t)
+                    lost = binomial_inv(uniform(st), customers[k], churn_month[k])
+                    kept = 1.0 - lost / customers[k]
+                    flows[F_CHURNED_ARR, t, k] = (arr_new[k] + arr_existing[k]) * (1.0 - kept)
+                    counts[C_CHURNED_CUSTOMERS, t, k] = lost
+                    customers[k] -= lost
+                    arr_new[k] *= kept
+                    arr_existing[k] *= kept
+                arr_new[k] = arr_new[k] * (1.0 + expansion_month[k]) + flows[F_BOOKINGS, t, k]
+                arr_existing[k] *= 1.0 + expansion_month[k]
+                customers[k] += counts[C_NEW_CUSTOMERS, t, k]
+                flows[F_ARR, t, k] = arr_new[k] + arr_existing[k]
+                flows[F_REVENUE_NEW, t, k] = arr_new[k] / 12.0
+                flows[F_REVENUE_EXISTING, t, k] = arr_existing[k] / 12.0
+            else:
+                flows[F_REVENUE_NEW, t, k] = flows[F_BOOKINGS, t, k]
+
 
 @njit(cache=True, parallel=True)
 def simulate_chunk(seed, trial0,
                    lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
                    p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
                    backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, capped_cdf, capped_len, seat_terr, seat_start, seat_tenure0, seat_is_hire,
-                   fy_first,
-                   counts, flows, downturn, pipeline_end, attainment, tenure_out):
+                   band_until, band_hazard, band_count, capped_cdf, capped_len,
+                   commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
+                   recurring, churn_month, expansion_month, existing_arr, existing_customers,
+                   seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
+                   counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
     """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
     n = counts.shape[0]
     for i in prange(n):
@@ -298,6 +377,9 @@ def simulate_chunk(seed, trial0,
                        lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
                        p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
                        backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                       band_until, band_hazard, band_count, capped_cdf, capped_len, seat_terr, seat_start, seat_tenure0, seat_is_hire,
-                       fy_first,
-                       counts[i], flows[i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i])
+                       band_until, band_hazard, band_count, capped_cdf, capped_len,
+                       commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
+                       recurring, churn_month, expansion_month, existing_arr, existing_customers,
+                       seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
+                       counts[i], flows[i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i],
+                       commission_earned[i])
