@@ -181,7 +181,7 @@ def measure(args: argparse.Namespace, cache: dict | None, load_at_start: tuple[f
         del ds
         seconds, chunk = timed(lambda: run_chunk(inputs, seed, 0, n))
         best["kernel"] = min(best["kernel"], seconds)
-        rep_months_kernel = int(chunk["counts"][:, C_HEADCOUNT].sum(dtype="int64"))
+        rep_months_kernel = int(chunk["counts"][C_HEADCOUNT].sum(dtype="int64"))
         del chunk
         numba.set_num_threads(1)
         try:

@@ -29,8 +29,10 @@ __all__ = ["simulate_numpy", "TMK_NAMES"]
 TMK_NAMES = (
     "headcount", "ramped_fte", "hires", "departures", "open_reqs",
     "leads", "leads_unworked", "opportunities", "wins", "bookings", "quota",
+    "commission", "new_customers", "churned_customers", "arr", "churned_arr", "revenue_new", "revenue_existing",
 )
-_INT_NAMES = {"headcount", "hires", "departures", "open_reqs", "leads", "leads_unworked", "opportunities", "wins"}
+_INT_NAMES = {"headcount", "hires", "departures", "open_reqs", "leads", "leads_unworked", "opportunities", "wins",
+              "new_customers", "churned_customers"}
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -62,6 +64,27 @@ def _categorical(rng: np.random.Generator, cdf: np.ndarray, length: np.ndarray, 
             k += u > c
         return k
     return (u[:, None] > rows[terr]).sum(axis=1)
+
+
+def _commission(bookings, quota, rate, lo, mult, count, cap):
+    """Vectorised commission_payout over (n, S): marginal tiers, then the cap."""
+    pay = np.zeros_like(bookings)
+    T = lo.shape[1]
+    with np.errstate(invalid="ignore"):  # inf x 0 quota: a tier that starts at infinity
+        return _tiers(pay, bookings, quota, rate, lo, mult, count, cap, T)
+
+
+def _tiers(pay, bookings, quota, rate, lo, mult, count, cap, T):
+    for i in range(T):
+        live = i < count
+        start = np.where(live, lo[:, i], np.inf) * quota
+        nxt = lo[:, i + 1] if i + 1 < T else np.full(lo.shape[0], np.inf)
+        end = np.where(i + 1 < count, nxt, np.inf) * quota
+        end = np.where(np.isnan(end), np.inf, end)  # inf x 0 quota
+        start = np.where(np.isnan(start), np.inf, start)
+        pay += np.where(live, mult[:, i], 0.0) * np.clip(np.minimum(bookings, end) - start, 0.0, None)
+    pay *= rate
+    return np.minimum(pay, np.where(np.isfinite(cap), cap * rate * quota, np.inf))
 
 
 def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -99,6 +122,10 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
     fy_first = [int(x) for x in inp.fy_first]
     fy_last = [x + 11 for x in fy_first]
     W = int(inp.cycle_len.max())  # deals book at most W - 1 months after the win: ring of W months
+    rate_s = inp.commission_rate[terr]
+    tier_lo_s, tier_mult_s, tier_count_s = inp.tier_lo[terr], inp.tier_mult[terr], inp.tier_count[terr]
+    cap_comm_s = inp.commission_cap[terr]
+    recurring = inp.recurring.astype(bool)
 
     # --- outputs
     out = {name: np.zeros((n, H, K), dtype=np.int32 if name in _INT_NAMES else np.float64) for name in TMK_NAMES}
@@ -116,6 +143,15 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
     skill = np.ones((n, S))
     year_bookings = np.zeros((n, S))
     year_quota = np.zeros((n, S))
+    period_bookings = np.zeros((n, S))
+    period_quota = np.zeros((n, S))
+    commission_earned = np.zeros((n, Y, S))
+    owner_count = np.zeros((n, S, W))  # number of deals behind owner_ring
+    orphan_count = np.zeros((n, S, W))
+    terr_count = np.zeros((n, K, W))
+    arr_new = np.zeros((n, K))
+    arr_existing = np.broadcast_to(inp.existing_arr, (n, K)).copy()
+    customers = np.broadcast_to(inp.existing_customers, (n, K)).copy()
     owner_ring = np.zeros((n, S, W))  # value due to the current owner, by booking month mod W
     orphan_ring = np.zeros((n, S, W))  # the part of it that still books if the owner leaves
     terr_ring = np.zeros((n, K, W))  # orphaned deals that will book, by territory
@@ -150,11 +186,14 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
             next_start[join] = _NEVER
             year_bookings[join] = 0.0
             year_quota[join] = 0.0
+            period_bookings[join] = 0.0
+            period_quota[join] = 0.0
 
         # 2, 8. ramp, headcount, quota
         f = np.where(active, ramp_tab[terr, np.minimum(tenure, R)], 0.0)
         q = np.where(active, quota_s * np.where(quota_ramped_s, f, 1.0), 0.0)
         year_quota += q
+        period_quota += q
         sum_f = by_terr(f)
         out["headcount"][:, t] = by_terr(active)
         out["ramped_fte"][:, t] = sum_f
@@ -192,14 +231,21 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
         idx = owner * W + (t + lag) % W
         owner_ring += np.bincount(idx, weights=value, minlength=n * S * W).reshape(n, S, W)
         orphan_ring += np.bincount(idx, weights=value * survives, minlength=n * S * W).reshape(n, S, W)
+        owner_count += np.bincount(idx, minlength=n * S * W).reshape(n, S, W)
+        orphan_count += np.bincount(idx, weights=survives.astype(np.float64), minlength=n * S * W).reshape(n, S, W)
 
         # bookings due this month (incl. this month's zero-lag wins): owners, then orphans
         due = owner_ring[:, :, slot]
         year_bookings += due
+        period_bookings += due
         out["bookings"][:, t] = by_terr(due) + terr_ring[:, :, slot]
+        out["new_customers"][:, t] = np.rint(by_terr(owner_count[:, :, slot]) + terr_count[:, :, slot])
         owner_ring[:, :, slot] = 0.0
         orphan_ring[:, :, slot] = 0.0
         terr_ring[:, :, slot] = 0.0
+        owner_count[:, :, slot] = 0.0
+        orphan_count[:, :, slot] = 0.0
+        terr_count[:, :, slot] = 0.0
 
         # attainment of whoever holds the seat in a fiscal year's last month
         if y < Y and t == fy_last[y]:
@@ -212,11 +258,22 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
         h = haz_tab[terr, np.minimum(tenure, max_tenure)]
         leave = active & (rng.random((n, S)) < h)
         out["departures"][:, t] = by_terr(leave)
+        settle = active & (inp.period_end[t][terr][None, :].astype(bool) | leave)
+        pay = np.where(settle, _commission(period_bookings, period_quota, rate_s, tier_lo_s, tier_mult_s,
+                                           tier_count_s, cap_comm_s), 0.0)
+        out["commission"][:, t] = by_terr(pay)
+        if inp.fy_of_month[t] >= 0:
+            commission_earned[:, inp.fy_of_month[t]] += pay
+        period_bookings[settle] = 0.0
+        period_quota[settle] = 0.0
         ti, si = np.nonzero(leave)
         if ti.size:
             np.add.at(terr_ring, (ti, terr[si]), orphan_ring[ti, si])  # every slot left is a future month
+            np.add.at(terr_count, (ti, terr[si]), orphan_count[ti, si])
             owner_ring[ti, si] = 0.0
             orphan_ring[ti, si] = 0.0
+            owner_count[ti, si] = 0.0
+            orphan_count[ti, si] = 0.0
             active[ti, si] = False
             bf = backfill_s[si]
             ti, si = ti[bf], si[bf]
@@ -224,6 +281,24 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
             next_start[ti, si] = t + 1 + _categorical(rng, inp.fill_cdf, inp.fill_len, terr[si])
         tenure[active] += 1
 
+        # recurring revenue: churn of customers, expansion, this month's bookings as new ARR
+        if recurring.any():
+            lost = rng.binomial(customers, np.where(recurring, inp.churn_month, 0.0))
+            kept = np.where(customers > 0, 1.0 - lost / np.maximum(customers, 1), 1.0)
+            out["churned_arr"][:, t] = np.where(recurring, (arr_new + arr_existing) * (1.0 - kept), 0.0)
+            out["churned_customers"][:, t] = np.where(recurring, lost, 0)
+            customers -= np.where(recurring, lost, 0)
+            growth = 1.0 + inp.expansion_month
+            arr_new = arr_new * kept * growth + out["bookings"][:, t]
+            arr_existing = arr_existing * kept * growth
+            customers += out["new_customers"][:, t]
+            out["arr"][:, t] = np.where(recurring, arr_new + arr_existing, 0.0)
+            out["revenue_new"][:, t] = np.where(recurring, arr_new / 12.0, out["bookings"][:, t])
+            out["revenue_existing"][:, t] = np.where(recurring, arr_existing / 12.0, 0.0)
+        else:
+            out["revenue_new"][:, t] = out["bookings"][:, t]
+
+    out["commission_earned"] = commission_earned
     out["downturn"] = downturn
     out["pipeline_end"] = pipeline_end
     out["attainment"] = attainment

@@ -72,13 +72,20 @@ def _per_trial_statistics(out: dict, fy_of_month: np.ndarray, years: np.ndarray)
     stats["filled seats at fiscal year end"] = np.isfinite(att).sum(axis=2)
     stats["attainment of seat 0 (East, tenured) by fiscal year"] = np.nan_to_num(att[:, :, 0], nan=0.0)
     stats["mean tenure at fiscal year end"] = np.nanmean(out["tenure"], axis=2)
+    for y_index, y in enumerate(years):
+        in_year = fy_of_month == y
+        for name in ("commission", "new_customers", "churned_customers", "churned_arr", "revenue_new", "revenue_existing"):
+            stats[f"{name} FY{y} by territory"] = out[name][:, in_year].sum(axis=1)
+        stats[f"ARR at the end of FY{y} by territory"] = out["arr"][:, np.nonzero(in_year)[0][-1]]
+        stats[f"commission earned by seat 0 in FY{y}"] = out["commission_earned"][:, y_index, 0]
     return stats
 
 
 def test_numpy_model_has_the_engine_shapes(runs):
     engine, numpy_out, _, _ = runs
     for name in ("headcount", "ramped_fte", "hires", "departures", "open_reqs", "leads", "leads_unworked",
-                 "opportunities", "wins", "bookings", "quota", "pipeline_end", "attainment", "tenure", "downturn"):
+                 "opportunities", "wins", "bookings", "quota", "pipeline_end", "attainment", "tenure", "downturn",
+                 "commission", "new_customers", "arr", "revenue_new", "revenue_existing", "commission_earned"):
         assert numpy_out[name].shape == engine[name].shape, name
 
 

@@ -48,18 +48,19 @@ def _check_args(trials: int, seed: int, first_trial: int, chunk_trials: int | No
 
 
 def default_chunk_trials(inputs: ModelInputs, trials: int) -> int:
-    """Trials per chunk: about 20 progress steps, within the chunk memory budget."""
+    """Trials per chunk: about 20 progress steps, and a bounded kernel workload per call."""
     h, k, s, y = inputs.shape
     per_trial = (4 * N_COUNTS + 8 * N_FLOWS) * h * k + 16 * y * s + h + 8 * k + 24 * s * h
     cap = max(64, _CHUNK_BYTES // max(per_trial, 1))
     return int(min(cap, max(256, math.ceil(trials / 20))))
 
 
-def _chunk_buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
+def _buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """Zeroed kernel outputs for n trials (counts and flows variable-major: (V, n, H, K))."""
     h, k, s, y = inputs.shape
     return {
-        "counts": np.zeros((n, N_COUNTS, h, k), dtype=np.int32),
-        "flows": np.zeros((n, N_FLOWS, h, k), dtype=np.float64),
+        "counts": np.zeros((N_COUNTS, n, h, k), dtype=np.int32),
+        "flows": np.zeros((N_FLOWS, n, h, k), dtype=np.float64),
         "downturn": np.zeros((n, h), dtype=np.uint8),
         "pipeline_end": np.zeros((n, k), dtype=np.float64),
         "attainment": np.empty((n, y, s), dtype=np.float64),
@@ -68,12 +69,21 @@ def _chunk_buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
     }
 
 
-def run_chunk(inputs: ModelInputs, seed: int, trial0: int, n: int) -> dict[str, np.ndarray]:
-    """Kernel outputs for trials ``trial0 .. trial0 + n - 1`` (the arrays of :mod:`.kernels.month`)."""
-    out = _chunk_buffers(n, inputs)
+def _trial_slice(buffers: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
+    """Views of trials start..stop-1 of :func:`_buffers` output."""
+    return {name: (a[:, start:stop] if name in ("counts", "flows") else a[start:stop]) for name, a in buffers.items()}
+
+
+def _run_into(inputs: ModelInputs, seed: int, trial0: int, out: dict[str, np.ndarray]) -> None:
     simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_args(),
                    out["counts"], out["flows"], out["downturn"], out["pipeline_end"], out["attainment"], out["tenure"],
                    out["commission_earned"])
+
+
+def run_chunk(inputs: ModelInputs, seed: int, trial0: int, n: int) -> dict[str, np.ndarray]:
+    """Kernel outputs for trials ``trial0 .. trial0 + n - 1`` (the arrays of :mod:`.kernels.month`)."""
+    out = _buffers(n, inputs)
+    _run_into(inputs, seed, trial0, out)
     return out
 
 
@@ -111,13 +121,11 @@ def simulate(
     _check_args(trials, seed, first_trial, chunk_trials)
     inputs = build_inputs(scenario)
     chunk = chunk_trials or default_chunk_trials(inputs, trials)
-    full = _chunk_buffers(trials, inputs)
+    full = _buffers(trials, inputs)
     done = 0
     while done < trials:
         n = min(chunk, trials - done)
-        part = run_chunk(inputs, seed, first_trial + done, n)
-        for name, arr in part.items():
-            full[name][done : done + n] = arr
+        _run_into(inputs, seed, first_trial + done, _trial_slice(full, done, done + n))
         done += n
         if progress is not None:
             progress(done, trials)
@@ -180,8 +188,8 @@ def _derived_values(scenario: Scenario, data_vars: dict) -> dict[str, np.ndarray
 
 
 def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
-    """Label kernel outputs (full-length arrays of :func:`run_chunk`'s layout) as the results Dataset."""
-    trials = arrays["counts"].shape[0]
+    """Label a run's kernel outputs (the buffers of :func:`_buffers`) as the results Dataset."""
+    trials = arrays["counts"].shape[1]
     currency = scenario.spec.currency
     data_vars = {}
     derived = {}
@@ -194,7 +202,7 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
         elif var.index is None:
             values = arrays[var.source]
         else:
-            values = arrays[var.source][:, var.index]
+            values = arrays[var.source][var.index]
         attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
         data_vars[var.name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
     for name, values in _derived_values(scenario, data_vars).items():

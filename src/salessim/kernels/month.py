@@ -5,8 +5,10 @@ Shapes: H months, K territories, S seats, Y full fiscal years, n trials in the c
 Money is in the scenario currency. Inputs are the fields of
 :class:`salessim.inputs.ModelInputs`, in order. Outputs (preallocated by the caller):
 
-``counts``   (n, N_COUNTS, H, K) int32   -- indexed by the ``C_*`` constants below
-``flows``    (n, N_FLOWS, H, K) float64  -- indexed by the ``F_*`` constants below
+``counts``   (N_COUNTS, n, H, K) int32   -- indexed by the ``C_*`` constants below
+``flows``    (N_FLOWS, n, H, K) float64  -- indexed by the ``F_*`` constants below
+(variable-major, so each variable of a run is one contiguous array; the trial kernel
+gets the ``[:, i]`` slices)
 ``downturn`` (n, H) uint8                -- 1 in months inside a downturn
 ``pipeline_end`` (n, K) float64          -- value of wins that would book after the horizon
 ``attainment``, ``tenure`` (n, Y, S) float64 -- per seat at each fiscal year end; NaN if empty
@@ -371,7 +373,7 @@ def simulate_chunk(seed, trial0,
                    seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
                    counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
     """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
-    n = counts.shape[0]
+    n = counts.shape[1]
     for i in prange(n):
         simulate_trial(seed, trial0 + i,
                        lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
@@ -381,5 +383,5 @@ def simulate_chunk(seed, trial0,
                        commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
                        recurring, churn_month, expansion_month, existing_arr, existing_customers,
                        seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                       counts[i], flows[i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i],
+                       counts[:, i], flows[:, i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i],
                        commission_earned[i])
