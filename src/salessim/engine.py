@@ -21,7 +21,7 @@ from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk
 from .scenario import Scenario
 from .variables import VARIABLES
 
-__all__ = ["simulate", "SimulationError", "MAX_SEED"]
+__all__ = ["simulate", "SimulationError", "MAX_SEED", "add_derived"]
 
 MAX_SEED = 2**63 - 1
 _CHUNK_BYTES = 64 * 2**20  # target size of one chunk's buffers
@@ -168,23 +168,30 @@ def provenance(scenario: Scenario, seed: int, trials: int, first_trial: int) -> 
     }
 
 
-def _derived_values(scenario: Scenario, data_vars: dict) -> dict[str, np.ndarray]:
-    """Variables that are other variables times per-territory prices (see the registry)."""
+def add_derived(ds: xr.Dataset, scenario: Scenario) -> xr.Dataset:
+    """Add the registry's derived variables: other variables times per-territory prices."""
     terrs = scenario.territories
 
     def per_territory(values):
         return np.array(values, dtype=np.float64)[None, None, :]
 
-    headcount = data_vars["headcount"][1]
-    out = {
+    headcount = ds["headcount"].values
+    values = {
         "base_pay": headcount * per_territory([t.base_salary_annual / 12.0 for t in terrs]),
-        "hiring_cost": data_vars["hires"][1] * per_territory([t.hiring_cost for t in terrs]),
+        "hiring_cost": ds["hires"].values * per_territory([t.hiring_cost for t in terrs]),
         "overhead": headcount * per_territory([t.overhead_per_rep_month for t in terrs]),
-        "cost_of_sale": data_vars["bookings"][1] * per_territory([t.cost_of_sale_rate for t in terrs]),
-        "revenue": data_vars["revenue_new"][1] + data_vars["revenue_existing"][1],
+        "cost_of_sale": ds["bookings"].values * per_territory([t.cost_of_sale_rate for t in terrs]),
+        "revenue": ds["revenue_new"].values + ds["revenue_existing"].values,
     }
-    out["sales_cost"] = out["base_pay"] + data_vars["commission"][1] + out["hiring_cost"] + out["overhead"] + out["cost_of_sale"]
-    return out
+    values["sales_cost"] = (values["base_pay"] + ds["commission"].values + values["hiring_cost"]
+                            + values["overhead"] + values["cost_of_sale"])
+    currency = scenario.spec.currency
+    out = ds.copy()
+    for var in VARIABLES:
+        if var.source == "derived":
+            attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
+            out[var.name] = (var.dims, values[var.name].astype(var.dtype, copy=False), attrs)
+    return out[[v.name for v in VARIABLES]]
 
 
 def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
@@ -192,10 +199,8 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
     trials = arrays["counts"].shape[1]
     currency = scenario.spec.currency
     data_vars = {}
-    derived = {}
     for var in VARIABLES:
         if var.source == "derived":
-            derived[var.name] = var
             continue
         if var.source == "goal":
             values = np.asarray(scenario.spec.goal.annual, dtype=np.float64)
@@ -205,11 +210,6 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
             values = arrays[var.source][var.index]
         attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
         data_vars[var.name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
-    for name, values in _derived_values(scenario, data_vars).items():
-        var = derived[name]
-        attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
-        data_vars[name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
-    data_vars = {v.name: data_vars[v.name] for v in VARIABLES}  # registry order
     coords = coordinates(scenario, np.arange(first_trial, first_trial + trials))
     ds = xr.Dataset(data_vars, coords=coords, attrs=provenance(scenario, seed, trials, first_trial))
     ds["month"].attrs.update(long_name="first day of the simulated month")
@@ -219,4 +219,4 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
     ds["seat_territory"].attrs.update(long_name="territory of the seat")
     ds["fiscal_year_of_month"].attrs.update(long_name="fiscal year the month belongs to")
     ds["trial"].attrs.update(long_name="trial index (its random draws depend only on seed, trial and scenario)")
-    return ds
+    return add_derived(ds, scenario)
