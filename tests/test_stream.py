@@ -1,0 +1,62 @@
+"""Streamed runs (simulate_to_file, salessim run --stream): same data, bounded memory, atomic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import salessim
+from salessim.stream import simulate_to_file, summarize_file
+from salessim.summary import SummaryAccumulator
+
+from helpers_model import strip_attrs
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return salessim.load_scenario("scenarios/baseline.yaml")
+
+
+def test_streamed_file_equals_a_saved_in_memory_run(baseline, tmp_path):
+    table = simulate_to_file(baseline, tmp_path / "s.h5", trials=700, seed=9, chunk_trials=250)
+    streamed = salessim.open_results(tmp_path / "s.h5")
+    salessim.save_results(salessim.simulate(baseline, 700, 9), tmp_path / "m.h5")
+    in_memory = salessim.open_results(tmp_path / "m.h5")
+    xr.testing.assert_identical(strip_attrs(streamed), strip_attrs(in_memory))
+    for key in ("seed", "trials", "scenario", "first_trial", "salessim_version"):
+        assert streamed.attrs[key] == in_memory.attrs[key], key
+    pd.testing.assert_frame_equal(table, salessim.summarize(in_memory))
+
+
+def test_summarize_file_reads_in_chunks_and_matches(baseline, tmp_path):
+    salessim.save_results(salessim.simulate(baseline, 300, 2), tmp_path / "r.h5")
+    table, attrs = summarize_file(tmp_path / "r.h5", chunk_trials=70)
+    pd.testing.assert_frame_equal(table, salessim.summarize(salessim.open_results(tmp_path / "r.h5")))
+    assert attrs["trials"] == 300
+
+
+def test_float32_accumulator_for_large_runs_rounds_only_at_float32_precision(baseline, monkeypatch):
+    ds = salessim.simulate(baseline, 400, 4)
+    monkeypatch.setattr(SummaryAccumulator, "FLOAT64_BUDGET", 0)
+    acc = SummaryAccumulator(400)
+    for start in range(0, 400, 150):
+        acc.add(ds.isel(trial=slice(start, start + 150)))
+    assert acc.values.dtype == np.float32
+    got, want = acc.frame(), salessim.summarize(ds)
+    cols = ["mean", "p10", "p50", "p90"]
+    np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float), rtol=2e-7, atol=1e-9)
+
+
+def test_interrupted_stream_leaves_nothing_and_keeps_an_existing_file(baseline, tmp_path):
+    target = tmp_path / "keep.h5"
+    target.write_bytes(b"an earlier good file")
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate_to_file(baseline, target, trials=500, seed=1, chunk_trials=200, progress=interrupt)
+    assert target.read_bytes() == b"an earlier good file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.h5"]
