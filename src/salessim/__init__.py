@@ -13,6 +13,7 @@ from .engine import SimulationError, simulate  # noqa: E402
 from .results import ResultsError, open_results, save_results, scenario_of  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from .summary import summarize  # noqa: E402
+from .whatif import WhatIfError, compare, sensitivity, simulate_to_precision, solve, sweep  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -26,4 +27,10 @@ __all__ = [
     "open_results",
     "scenario_of",
     "summarize",
+    "WhatIfError",
+    "compare",
+    "sweep",
+    "solve",
+    "sensitivity",
+    "simulate_to_precision",
 ]

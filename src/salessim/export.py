@@ -1,0 +1,190 @@
+"""Tidy tables of a results Dataset for spreadsheets: CSV, Excel (xlsx) and Parquet.
+
+Three tables, each long ("tidy": one row per observation, one column per field):
+
+- ``summary``: :func:`salessim.summarize` (metric, period, territory, unit, mean, se,
+  p10, p50, p90, trials);
+- ``monthly``: for every per-month variable, per month and territory (and ``all`` for
+  the company total), the mean and the 10th, 25th, 50th, 75th and 90th percentiles
+  across trials, one row per statistic: columns metric, month (``YYYY-MM``),
+  fiscal_year, territory, statistic, value, unit. ``bookings_fytd`` is cumulative
+  bookings from the start of the fiscal year (what the fan chart shows);
+- ``about``: provenance (scenario, description, version, seed, trials, created, currency).
+
+    import salessim
+    from salessim.export import tables, export
+    t = tables(salessim.open_results("results/baseline.h5"))     # dict of DataFrames
+    export(ds, "baseline.xlsx", "xlsx")                          # one sheet per table
+
+``csv`` and ``parquet`` write a folder with one file per table (``summary.csv``,
+``monthly.csv``, ``about.csv``); ``xlsx`` writes one workbook with one sheet per table.
+Each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._files import write_atomic
+from .summary import summarize
+
+__all__ = ["FORMATS", "STATISTICS", "MONTHLY_COLUMNS", "ExportError", "tables", "monthly_table", "export"]
+
+FORMATS = ("csv", "xlsx", "parquet")
+STATISTICS = ("mean", "p10", "p25", "p50", "p75", "p90")
+MONTHLY_COLUMNS = ["metric", "month", "fiscal_year", "territory", "statistic", "value", "unit"]
+ALL = "all"
+_NOT_ADDITIVE = {"1", "fraction", "probability", "ratio", "months"}
+
+
+class ExportError(ValueError):
+    """The export cannot be written as asked (bad format or target)."""
+
+
+def _stats(values: np.ndarray) -> np.ndarray:
+    """(trial, ...) -> (statistic, ...) in the order of ``STATISTICS``, ignoring NaN."""
+    v = np.asarray(values, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, as they should
+        mean = np.nanmean(v, axis=0)
+        pct = np.nanpercentile(v, [10, 25, 50, 75, 90], axis=0)
+    return np.concatenate([mean[None], pct], axis=0)
+
+
+def _unit(ds: xr.Dataset, name: str) -> str:
+    return str(ds[name].attrs.get("units", ""))
+
+
+def monthly_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Per-month percentile table (tidy): see the module docstring for its columns.
+
+    Every variable with dims ``(trial, month, territory)`` is included, per territory and
+    summed over territories as ``all`` (except ratios, which do not add up); variables
+    with dims ``(trial, month)`` (such as ``downturn``) appear as ``all`` only.
+    """
+    months = pd.to_datetime(ds["month"].values).strftime("%Y-%m").to_numpy()
+    of_month = (ds["fiscal_year_of_month"].values if "fiscal_year_of_month" in ds.coords
+                else pd.to_datetime(ds["month"].values).year.values)
+    terr = [str(t) for t in ds["territory"].values] if "territory" in ds.coords else []
+    frames: list[pd.DataFrame] = []
+
+    def add(metric: str, unit: str, stats: np.ndarray, territories: list[str]) -> None:
+        # stats: (statistic, month, territory)
+        s, h, k = stats.shape
+        frames.append(pd.DataFrame({
+            "metric": metric,
+            "month": np.tile(np.repeat(months, k), s),
+            "fiscal_year": np.tile(np.repeat(of_month, k), s).astype(np.int64),
+            "territory": np.tile(np.asarray(territories, dtype=object), s * h),
+            "statistic": np.repeat(np.asarray(STATISTICS, dtype=object), h * k),
+            "value": stats.reshape(-1),
+            "unit": unit,
+        }))
+
+    names = [n for n, v in ds.data_vars.items() if v.dims in (("trial", "month", "territory"), ("trial", "month"))]
+    for name in names:
+        var = ds[name]
+        unit = _unit(ds, name)
+        if var.dims == ("trial", "month", "territory"):
+            values = var.values
+            add(name, unit, _stats(values), terr)
+            if unit not in _NOT_ADDITIVE:
+                add(name, unit, _stats(values.sum(axis=2))[:, :, None], [ALL])
+            if name == "bookings":
+                fytd = np.empty(values.shape[:2])
+                total = values.sum(axis=2)
+                for fy in np.unique(of_month):
+                    idx = np.nonzero(of_month == fy)[0]
+                    fytd[:, idx] = np.cumsum(total[:, idx], axis=1)
+                add("bookings_fytd", unit, _stats(fytd)[:, :, None], [ALL])
+        else:
+            add(name, unit, _stats(var.values)[:, :, None], [ALL])
+    if not frames:
+        return pd.DataFrame(columns=MONTHLY_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    order = {"statistic": {s: i for i, s in enumerate(STATISTICS)},
+             "territory": {t: i for i, t in enumerate(terr + [ALL])}}
+    out = out.sort_values(["metric", "month", "territory", "statistic"],
+                          key=lambda c: c.map(order[c.name]) if c.name in order else c, kind="stable")
+    return out[MONTHLY_COLUMNS].reset_index(drop=True)
+
+
+def about_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Provenance as a two-column table (field, value)."""
+    fields = [("scenario", ds.attrs.get("scenario_name", "")), ("description", ds.attrs.get("description", "")),
+              ("salessim_version", ds.attrs.get("salessim_version", "")), ("seed", ds.attrs.get("seed", "")),
+              ("trials", ds.attrs.get("trials", "")), ("first_trial", ds.attrs.get("first_trial", "")),
+              ("created", ds.attrs.get("created", "")), ("currency", ds.attrs.get("currency", "")),
+              ("library_versions", ds.attrs.get("library_versions", ""))]
+    return pd.DataFrame({"field": [f for f, _ in fields], "value": [str(v) for _, v in fields]})
+
+
+def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
+    """The exported tables by name: ``summary``, ``monthly`` and ``about``."""
+    missing = [n for n in ("bookings", "goal", "attainment", "fiscal_year_of_month") if n not in ds.variables]
+    if missing or "month" not in ds["bookings"].dims or "scenario" in ds.dims:
+        raise ExportError("an export needs the results of one simulation (salessim run); this file lacks "
+                          + (", ".join(missing) if missing else "monthly bookings of a single scenario"))
+    return {"summary": summarize(ds), "monthly": monthly_table(ds), "about": about_table(ds)}
+
+
+def _cells(frame: pd.DataFrame):
+    """Rows of plain Python values; NaN becomes an empty cell (Excel has no NaN)."""
+    columns = []
+    for col in frame.columns:
+        values = frame[col].to_numpy(dtype=object)
+        columns.append([None if isinstance(v, float) and v != v else (v.item() if hasattr(v, "item") else v)
+                        for v in values])
+    return zip(*columns)
+
+
+def _write_xlsx(frames: dict[str, pd.DataFrame], tmp: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)  # streams rows: several times faster than cell by cell
+    for name, frame in frames.items():
+        sheet = book.create_sheet(title=name)
+        sheet.freeze_panes = "A2"
+        for j, col in enumerate(frame.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
+            sheet.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+        sheet.append([str(c) for c in frame.columns])
+        for row in _cells(frame):
+            sheet.append(row)
+    book.save(tmp)
+
+
+def export(ds: xr.Dataset, out: str | os.PathLike, fmt: str) -> list[Path]:
+    """Write the tables of ``ds`` to ``out`` in format ``fmt`` (csv, xlsx or parquet).
+
+    ``csv``/``parquet``: ``out`` is a folder (created if needed) receiving one file per
+    table; other files in it are left alone. ``xlsx``: ``out`` is the workbook file.
+    Returns the paths written.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    out = Path(out)
+    frames = tables(ds)
+    if fmt == "xlsx":
+        if out.is_dir():
+            raise ExportError(f"{out} is a folder; give the workbook a file name such as {out / 'results.xlsx'}")
+        if out.suffix.lower() != ".xlsx":
+            raise ExportError(f"an xlsx export needs a file name ending in .xlsx, got {out.name!r}")
+        return [write_atomic(out, lambda tmp: _write_xlsx(frames, tmp))]
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file; a {fmt} export writes a folder with one file per table")
+    written = []
+    for name, frame in frames.items():
+        target = out / f"{name}.{fmt}"
+        if fmt == "csv":
+            written.append(write_atomic(target, lambda tmp, f=frame: f.to_csv(tmp, index=False)))
+        else:
+            written.append(write_atomic(target, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow", index=False)))
+    return written

@@ -1,0 +1,109 @@
+"""Shared pieces of the what-if tools: the user-error type, numbers and overrides, runs
+on common random numbers, and the labelled statistics Dataset they all return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+import xarray as xr
+
+from .. import __version__
+from ..engine import MAX_SEED, SimulationError, simulate
+from ..scenario import Scenario, ScenarioError
+from .metrics import STATS, describe, per_trial, unit_of
+
+__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "stats_dataset", "base_attrs", "check_run_args"]
+
+Progress = Callable[[int, int], None]
+
+
+class WhatIfError(ValueError):
+    """Input a what-if tool cannot use (bad path, value, range or target; unreachable target)."""
+
+
+def parse_number(text: object, what: str) -> int | float:
+    """A number as a user writes it (``3``, ``0.9``, ``1e6``, ``330_000``); ints stay ints."""
+    if isinstance(text, bool):
+        raise WhatIfError(f"{what}: expected a number, got {text!r}")
+    if isinstance(text, (int, np.integer)):
+        return int(text)
+    if isinstance(text, (float, np.floating)):
+        value = float(text)
+    else:
+        raw = str(text).strip().replace("_", "")
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+        try:
+            value = float(raw)
+        except ValueError:
+            raise WhatIfError(f"{what}: expected a number, got {str(text).strip()!r}") from None
+    if not np.isfinite(value):
+        raise WhatIfError(f"{what}: expected a finite number, got {text!r}")
+    return value
+
+
+def override(scenario: Scenario, overrides: dict[str, object]) -> Scenario:
+    """``scenario.with_overrides`` with its error turned into a :class:`WhatIfError`."""
+    try:
+        return scenario.with_overrides(overrides)
+    except ScenarioError as exc:
+        raise WhatIfError(str(exc)) from None
+
+
+def run_metrics(scenario: Scenario, trials: int, seed: int) -> xr.DataArray:
+    """Simulate and return the per-trial headline metrics (metric, trial, fiscal_year)."""
+    try:
+        ds = simulate(scenario, trials, seed)
+    except SimulationError as exc:
+        raise WhatIfError(str(exc)) from None
+    return per_trial(ds)
+
+
+def stats_dataset(values: xr.DataArray, currency: str) -> xr.Dataset:
+    """Per-trial ``value`` (..., metric, trial, fiscal_year) plus mean, se, p10, p50, p90 over trials."""
+    values = values.transpose(..., "trial", "fiscal_year")
+    stats = describe(values.values)
+    dims = tuple(d for d in values.dims if d != "trial")
+    ds = xr.Dataset({"value": values.astype(np.float64)})
+    long = {"mean": "mean across trials", "se": "Monte Carlo standard error of the mean",
+            "p10": "10th percentile across trials", "p50": "median across trials", "p90": "90th percentile across trials"}
+    for name in STATS:
+        ds[name] = (dims, stats[name], {"long_name": long[name]})
+    ds["value"].attrs.update(long_name="the metric in each trial (NaN where it has no value)")
+    ds["unit"] = ("metric", np.array([unit_of(str(m), currency) for m in ds["metric"].values], dtype=object),
+                  {"long_name": "unit of the metric"})
+    ds["metric"].attrs.update(long_name="bookings: company bookings in the fiscal year; p_goal: 1 if bookings >= goal "
+                                        "(mean = P(goal)); reps_at_quota: share of filled seats at >= 100% of quota; "
+                                        "sales_cost: total cost of sales, only when the results carry costs")
+    ds["fiscal_year"].attrs.update(long_name="fiscal year, labelled by the calendar year it starts in")
+    return ds
+
+
+def base_attrs(kind: str, scenarios: Sequence[Scenario], trials: int, seed: int) -> dict[str, object]:
+    return {
+        "title": f"salessim {kind}",
+        "what_if": kind,
+        "salessim_version": __version__,
+        "seed": int(seed),
+        "trials": int(trials),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "currency": scenarios[0].spec.currency if scenarios else "",
+        "scenario": scenarios[0].to_yaml() if scenarios else "",
+        "scenario_name": scenarios[0].name if scenarios else "",
+        "common_random_numbers": "every run uses the same seed, so trial k of each run shares its random draws",
+    }
+
+
+def check_run_args(trials: object, seed: object) -> None:
+    """Fail before any work on a trial count or seed that ``simulate`` would reject."""
+    def whole(x: object) -> bool:
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+    if not whole(trials) or trials < 2:
+        raise WhatIfError(f"trials must be a whole number >= 2 (standard errors need two), got {trials!r}")
+    if not whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise WhatIfError(f"seed must be a whole number between 0 and {MAX_SEED}, got {seed!r}")

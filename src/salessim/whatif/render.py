@@ -1,0 +1,226 @@
+"""Terminal tables of the what-if results (rich), in the summary table's number formats."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from rich.console import Console
+from rich.table import Table
+
+from ..table import format_value
+
+__all__ = ["render_compare", "render_sweep", "render_solve", "render_sensitivity"]
+
+_WIDTH = 160
+_PCT = {"probability", "fraction"}
+
+
+def _console(console: Console | None) -> Console:
+    return console or Console(width=_WIDTH)
+
+
+def _pp(se: float) -> str:
+    """A standard error in percentage points, with a second decimal when it is tiny."""
+    return f"{100 * se:.2f}" if 100 * se < 0.1 else f"{100 * se:.1f}"
+
+
+def _pm(mean: float, se: float, unit: str) -> str:
+    """``mean ± se`` in the unit's format (percentages for probabilities and shares)."""
+    if not np.isfinite(mean):
+        return "-"
+    if unit in _PCT:
+        return f"{100 * mean:.1f}% ± {_pp(se)}" if np.isfinite(se) else f"{100 * mean:.1f}%"
+    return f"{format_value(mean, unit)} ± {format_value(se, unit)}" if np.isfinite(se) else format_value(mean, unit)
+
+
+def _signed(diff: float, se: float, unit: str) -> str:
+    """A difference with its sign: ``+169,713 ± 3,173`` or ``+5.2 pp ± 0.6`` for probabilities."""
+    if not np.isfinite(diff):
+        return "-"
+    if unit in _PCT:
+        return f"{100 * diff:+.1f} pp ± {_pp(se)}" if np.isfinite(se) else f"{100 * diff:+.1f} pp"
+    sign = "+" if diff >= 0 else "-"
+    text = sign + format_value(abs(diff), unit)
+    return f"{text} ± {format_value(se, unit)}" if np.isfinite(se) else text
+
+
+def _num(v: float) -> str:
+    """An assumption's value: thousands separated, else four significant digits."""
+    if not np.isfinite(v):
+        return "-"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def _cost_metric(ds: xr.Dataset) -> str | None:
+    extra = [str(m) for m in ds["metric"].values if str(m) not in ("bookings", "p_goal", "reps_at_quota")]
+    return extra[0] if extra else None
+
+
+def _unit(ds: xr.Dataset, metric: str) -> str:
+    return str(ds["unit"].sel(metric=metric).item())
+
+
+def _title(ds: xr.Dataset, what: str) -> str:
+    return f"{what}: {int(ds.attrs['trials']):,} trials per run, seed {ds.attrs['seed']} (common random numbers)"
+
+
+def render_compare(ds: xr.Dataset, console: Console | None = None) -> None:
+    """Two tables: the plans side by side per fiscal year, then each against the first (paired)."""
+    console = _console(console)
+    cost = _cost_metric(ds)
+    first = str(ds["scenario"].values[0])
+    b_unit = _unit(ds, "bookings")
+    years = list(ds["fiscal_year"].values)
+
+    side = Table(title=_title(ds, "compare"))
+    cols = ["year", "scenario", "mean bookings", "± se", "P10", "P50", "P90", "P(goal)", "reps at quota"]
+    cols += [f"mean {cost}"] if cost else []
+    for c in cols:
+        side.add_column(c, justify="left" if c in ("year", "scenario") else "right", no_wrap=True)
+    for j, fy in enumerate(years):
+        if j:
+            side.add_section()
+        for i, name in enumerate(ds["scenario"].values):
+            s = ds.isel(scenario=i, fiscal_year=j)
+            b = s.sel(metric="bookings")
+            row = [f"FY{fy}", str(name), format_value(float(b["mean"]), b_unit), format_value(float(b["se"]), b_unit),
+                   format_value(float(b["p10"]), b_unit), format_value(float(b["p50"]), b_unit),
+                   format_value(float(b["p90"]), b_unit),
+                   _pm(float(s["mean"].sel(metric="p_goal")), float(s["se"].sel(metric="p_goal")), "probability"),
+                   _pm(float(s["mean"].sel(metric="reps_at_quota")), float(s["se"].sel(metric="reps_at_quota")), "fraction")]
+            if cost:
+                row.append(_pm(float(s["mean"].sel(metric=cost)), float(s["se"].sel(metric=cost)), _unit(ds, cost)))
+            side.add_row(*row)
+    console.print(side)
+
+    vs = Table(title=f"against {first}: paired differences on the same trials ± standard error",
+               caption=f"P(more bookings): share of trials (futures) in which the scenario books more than {first}")
+    cols = ["year", "scenario", "Δ bookings", "P(more bookings)", "Δ P(goal)", "Δ reps at quota"]
+    cols += [f"Δ {cost}"] if cost else []
+    for c in cols:
+        vs.add_column(c, justify="left" if c in ("year", "scenario") else "right", no_wrap=True)
+    for j, fy in enumerate(years):
+        if j:
+            vs.add_section()
+        for i, name in enumerate(ds["scenario"].values[1:], start=1):
+            s = ds.isel(scenario=i, fiscal_year=j)
+
+            def diff(metric, unit):
+                return _signed(float(s["diff"].sel(metric=metric)), float(s["diff_se"].sel(metric=metric)), unit)
+
+            row = [f"FY{fy}", str(name), diff("bookings", b_unit),
+                   format_value(float(s["p_better"].sel(metric="bookings")), "probability"),
+                   diff("p_goal", "probability"), diff("reps_at_quota", "fraction")]
+            if cost:
+                row.append(diff(cost, _unit(ds, cost)))
+            vs.add_row(*row)
+    console.print(vs)
+
+
+def render_sweep(ds: xr.Dataset, console: Console | None = None) -> None:
+    """One row per grid point and fiscal year: the headline metrics with their standard errors."""
+    console = _console(console)
+    paths = [p.strip() for p in ds.attrs["varied"].split(",")]
+    cost = _cost_metric(ds)
+    out = Table(title=_title(ds, f"sweep of {ds.attrs.get('scenario_name', '')}"),
+                caption="varied: " + ", ".join(paths) + ("; cost: mean over trials" if cost else ""))
+    for p in paths:
+        out.add_column(_short_path(p), justify="right", no_wrap=True)
+    cols = ["year", "mean bookings", "± se", "P10", "P90", "P(goal)", "reps at quota"] + ([f"mean {cost}"] if cost else [])
+    for c in cols:
+        out.add_column(c, justify="left" if c == "year" else "right", no_wrap=True)
+    b_unit = _unit(ds, "bookings")
+    stacked = ds.stack(point=paths)
+    for k in range(stacked.sizes["point"]):
+        point = stacked.isel(point=k)
+        if k:
+            out.add_section()
+        labels = [_num(float(point[p])) for p in paths]
+        for j, fy in enumerate(ds["fiscal_year"].values):
+            s = point.isel(fiscal_year=j)
+
+            def get(var, metric):
+                return float(s[var].sel(metric=metric))
+
+            row = (labels if j == 0 else [""] * len(paths)) + [
+                f"FY{fy}", format_value(get("mean", "bookings"), b_unit), format_value(get("se", "bookings"), b_unit),
+                format_value(get("p10", "bookings"), b_unit), format_value(get("p90", "bookings"), b_unit),
+                _pm(get("mean", "p_goal"), get("se", "p_goal"), "probability"),
+                _pm(get("mean", "reps_at_quota"), get("se", "reps_at_quota"), "fraction")]
+            if cost:
+                row.append(format_value(get("mean", cost), _unit(ds, cost)))
+            out.add_row(*row)
+    console.print(out)
+
+
+def _short_path(path: str) -> str:
+    """Column header for a varied path: its last two parts (``East.reps``, ``annual_growth``)."""
+    parts = path.split(".")
+    keep = 3 if len(parts) >= 3 and parts[-2].isdigit() else 2  # hiring_plan.1.hires, East.reps
+    return ".".join(parts[-keep:])
+
+
+def _lever_text(v: float, integer: bool) -> str:
+    return f"{int(v):,}" if integer else f"{float(v):,.6g}"
+
+
+def render_solve(result, console: Console | None = None) -> None:
+    """The points the search explored, in lever order, and the answer."""
+    console = _console(console)
+    curve = result.curve
+    unit = curve["mean"].attrs.get("units", "")
+    direction = "largest" if result.largest else "smallest"
+    out = Table(title=f"solve: {direction} {result.lever} with {result.target}",
+                caption=f"{int(curve.attrs['trials']):,} trials per point, seed {curve.attrs['seed']} (common random numbers); "
+                        "step: order in which the search ran the point")
+    for c in [result.lever, f"{result.target.metric} ± se", "meets target", "step"]:
+        out.add_column(c, justify="right", no_wrap=True)
+    for row in result.points.itertuples(index=False):
+        mark = "yes" if row.meets else "no"
+        if result.met and row.value == result.value:
+            mark = "yes  <- answer"
+        out.add_row(_lever_text(row.value, result.integer), _pm(row.mean, row.se, unit), mark, str(row.step))
+    console.print(out)
+    if result.met:  # otherwise the caller reports the message as an error
+        console.print(result.message)
+
+
+def render_sensitivity(ds: xr.Dataset, console: Console | None = None, top: int | None = None) -> None:
+    """The tornado table: assumptions ranked by the size of their effect."""
+    console = _console(console)
+    year = int(ds.attrs["rank_year"])
+    delta = float(ds.attrs["delta"])
+    b_unit = _unit(ds, "bookings")
+    base = ds.sel(fiscal_year=year)
+    title = (f"sensitivity of {ds.attrs.get('scenario_name', '')}: each assumption moved down and up by {delta:.0%}; "
+             f"effects in FY{year}, ranked by {ds.attrs['rank_by']}; {int(ds.attrs['trials']):,} trials per run, "
+             f"seed {ds.attrs['seed']}")
+    caption = (f"base FY{year}: bookings {_pm(float(base['base'].sel(metric='bookings')), float(base['base_se'].sel(metric='bookings')), b_unit)}, "
+               f"P(goal) {_pm(float(base['base'].sel(metric='p_goal')), float(base['base_se'].sel(metric='p_goal')), 'probability')}; "
+               "effects are paired differences from the base run ± their standard errors")
+    out = Table(title=title, caption=caption)
+    for c in ["#", "parameter", "low", "base", "high", "Δ bookings low", "Δ bookings high", "Δ P(goal) low",
+              "Δ P(goal) high"]:
+        out.add_column(c, justify="left" if c == "parameter" else "right", no_wrap=True)
+    notes = []
+    n = ds.sizes["parameter"] if top is None else min(top, ds.sizes["parameter"])
+    for k in range(n):
+        s = base.isel(parameter=k)
+
+        def eff(side, metric):
+            return float(s[f"effect_{side}"].sel(metric=metric)), float(s[f"effect_{side}_se"].sel(metric=metric))
+
+        note = str(s["note"].item())
+        if note:
+            notes.append(f"  {k + 1}. {s['parameter'].item()}: {note}")
+        out.add_row(str(k + 1), str(s["parameter"].item()) + (" *" if note else ""), _num(float(s["low_value"])),
+                    _num(float(s["base_value"])), _num(float(s["high_value"])),
+                    _signed(*eff("low", "bookings"), b_unit), _signed(*eff("high", "bookings"), b_unit),
+                    _signed(*eff("low", "p_goal"), "probability"), _signed(*eff("high", "p_goal"), "probability"))
+    console.print(out)
+    if notes:
+        console.print("* values adjusted:\n" + "\n".join(notes), highlight=False)
+    if n < ds.sizes["parameter"]:
+        console.print(f"({ds.sizes['parameter'] - n} smaller effects not shown; all are in the saved Dataset)")
+    if ds.attrs.get("skipped", "none") != "none":
+        console.print(f"not moved: {ds.attrs['skipped']}", highlight=False)
