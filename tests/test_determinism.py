@@ -116,3 +116,20 @@ def test_common_random_numbers_sharpen_plan_comparisons(baseline):
           {y: round(float(r), 1) for y, r in zip(years, ratios)})
     print("mean paired difference in yearly bookings:", {y: round(float(m)) for y, m in zip(years, paired.mean(axis=0))})
     assert np.all(ratios >= 4.0), ratios
+
+
+def test_seat_draws_are_keyed_by_what_the_seat_is_not_its_position():
+    """One more hire in the first plan entry renumbers later seats but leaves their draws alone."""
+    import numpy as np
+
+    sc = salessim.load_scenario("scenarios/baseline.yaml")
+    more = sc.with_overrides({"hiring_plan.0.hires": sc.spec.hiring_plan[0].hires + 1})
+    a = salessim.simulate(sc, 60, 5)
+    b = salessim.simulate(more, 60, 5)
+    n_start = sum(t.reps for t in sc.territories)
+    first_entry = sc.spec.hiring_plan[0].hires
+    same_a = list(range(n_start)) + list(range(n_start + first_entry, a.sizes["seat"]))
+    same_b = list(range(n_start)) + list(range(n_start + first_entry + 1, b.sizes["seat"]))
+    # tenure depends only on each seat's own occupants' departure and time-to-fill draws
+    np.testing.assert_array_equal(a["tenure"].values[:, :, same_a], b["tenure"].values[:, :, same_b])
+    assert list(a["seat_territory"].values[same_a]) == list(b["seat_territory"].values[same_b])

@@ -64,6 +64,7 @@ class ModelInputs:
     expansion_month: np.ndarray  # (K,) monthly growth of retained ARR
     existing_arr: np.ndarray  # (K,) ARR of existing customers at the start
     existing_customers: np.ndarray  # (K,) int64
+    seat_key: np.ndarray  # (S,) int64 stable random-stream address of each seat (see seat_stream_key)
     seat_terr: np.ndarray  # (S,) int64 territory of each seat
     seat_start: np.ndarray  # (S,) int64 month the seat's first occupant starts
     seat_tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
@@ -146,6 +147,19 @@ def commission_rate(terr) -> float:
     return terr.variable_annual / terr.quota_annual if terr.quota_annual > 0 else 0.0
 
 
+def seat_stream_key(kind: int, group: int, index: int) -> int:
+    """Random-stream address of a seat: (starting rep ``index`` of territory ``group``) for
+    kind 0, (hire ``index`` of hiring-plan entry ``group``) for kind 1.
+
+    Keyed by what the seat is rather than by its position, so adding reps to one territory
+    or hires to one plan entry leaves every other seat's draws unchanged (common random
+    numbers across plans). Fits the 28 bits of a stream address.
+    """
+    if not (0 <= group < 2**11 and 0 <= index < 2**16):
+        raise ValueError(f"seat address out of range: group {group}, index {index}")
+    return (kind << 27) | (group << 16) | index
+
+
 def monthly_hazard(annual: float) -> float:
     """h = 1 - (1 - annual)^(1/12): the monthly leaving probability for an annual rate."""
     return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
@@ -199,16 +213,18 @@ def build_inputs(sc: Scenario) -> ModelInputs:
     for y, (_, first) in enumerate(sc.fiscal_years()):
         fy_of_month[first : first + 12] = y
 
-    seat_terr, seat_start, seat_tenure0, seat_is_hire = [], [], [], []
+    seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire = [], [], [], [], []
     for k, t in enumerate(terrs):
-        for tenure in t.initial_tenure_months:
+        for i, tenure in enumerate(t.initial_tenure_months):
+            seat_key.append(seat_stream_key(0, k, i))
             seat_terr.append(k)
             seat_start.append(0)
             seat_tenure0.append(tenure)
             seat_is_hire.append(0)
     index = {t.name: k for k, t in enumerate(terrs)}
-    for entry in spec.hiring_plan:
-        for _ in range(entry.hires):
+    for e, entry in enumerate(spec.hiring_plan):
+        for i in range(entry.hires):
+            seat_key.append(seat_stream_key(1, e, i))
             seat_terr.append(index[entry.territory])
             seat_start.append(sc.month_index(entry.month))
             seat_tenure0.append(0)
@@ -256,6 +272,7 @@ def build_inputs(sc: Scenario) -> ModelInputs:
         expansion_month=arr([(1.0 + t.expansion_annual) ** (1.0 / 12.0) - 1.0 for t in terrs]),
         existing_arr=arr([t.existing_arr for t in terrs]),
         existing_customers=arr([t.existing_customers for t in terrs], np.int64),
+        seat_key=arr(seat_key, np.int64),
         seat_terr=arr(seat_terr, np.int64),
         seat_start=arr(seat_start, np.int64),
         seat_tenure0=arr(seat_tenure0, np.int64),

@@ -49,7 +49,7 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "ca5899daf951951a453f53119de8f164134cd2400720594637d31a0fd72591f7"
+STREAMS_SHA256 = "924e1cbc9051b5da7a4df3233ed180a539868aaf99078871fb26897762a00ba2"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
@@ -115,7 +115,7 @@ def simulate_trial(seed, trial,
                    band_until, band_hazard, band_count, capped_cdf, capped_len,
                    commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
                    recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                   seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
+                   seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
                    counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
     """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n.
 
@@ -196,7 +196,7 @@ def simulate_trial(seed, trial,
                 year_quota[s] = 0.0
             if not active[s] and next_start[s] == t:
                 first = occupants[s] == 0
-                st[0] = substream_key(tkey, PURPOSE_OCCUPANT, s, occupants[s])
+                st[0] = substream_key(tkey, PURPOSE_OCCUPANT, seat_key[s], occupants[s])
                 sig = skill_sigma[k]
                 skill[s] = math.exp(sig * normal_inv(uniform(st)) - 0.5 * sig * sig)
                 tenure[s] = seat_tenure0[s] if first else 0
@@ -258,7 +258,7 @@ def simulate_trial(seed, trial,
                 p = p_opp[k]
                 lam_opp = lam * p
                 lam_non = lam * (1.0 - p)
-                st[0] = substream_key(tkey, PURPOSE_REP_MONTH, s, t)
+                st[0] = substream_key(tkey, PURPOSE_REP_MONTH, seat_key[s], t)
                 if f == 1.0 and lam_opp < POISSON_TABLE_MAX_MEAN and lam_non < POISSON_TABLE_MAX_MEAN:
                     if opp_len[k] == 0:  # shared by every fully ramped rep of the territory
                         opp_len[k] = poisson_table(lam_opp, opp_table[k])
@@ -370,7 +370,7 @@ def simulate_chunk(seed, trial0,
                    band_until, band_hazard, band_count, capped_cdf, capped_len,
                    commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
                    recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                   seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
+                   seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
                    counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
     """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
     n = counts.shape[1]
@@ -382,6 +382,6 @@ def simulate_chunk(seed, trial0,
                        band_until, band_hazard, band_count, capped_cdf, capped_len,
                        commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
                        recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                       seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
+                       seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
                        counts[:, i], flows[:, i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i],
                        commission_earned[i])

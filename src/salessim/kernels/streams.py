@@ -34,8 +34,8 @@ _RECIP_SIZE = 1024
 
 # Purposes: one stream family per kind of randomness (common random numbers by name).
 PURPOSE_DOWNTURN = 1  # (month, 0): does a downturn start this month
-PURPOSE_OCCUPANT = 2  # (seat, occupant): skill, departure time, time to fill the seat after them
-PURPOSE_REP_MONTH = 3  # (seat, month): 3 Poisson lead streams, 2 binomials, then (cycle, size, orphan) per win
+PURPOSE_OCCUPANT = 2  # (seat key, occupant): skill, departure time, time to fill the seat after them
+PURPOSE_REP_MONTH = 3  # (seat key, month): 3 Poisson lead streams, 2 binomials, then (cycle, size, orphan) per win
 PURPOSE_UNWORKED = 4  # (territory, month): leads arriving while no rep can take them
 PURPOSE_CHURN = 5  # (territory, month): customers lost
 
