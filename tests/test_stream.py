@@ -60,3 +60,31 @@ def test_interrupted_stream_leaves_nothing_and_keeps_an_existing_file(baseline, 
         simulate_to_file(baseline, target, trials=500, seed=1, chunk_trials=200, progress=interrupt)
     assert target.read_bytes() == b"an earlier good file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.h5"]
+
+
+def test_cli_run_stream_writes_the_same_file_and_summary(tmp_path):
+    from click.testing import CliRunner
+
+    from salessim.cli import main
+
+    runner = CliRunner()
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    r1 = runner.invoke(main, ["run", "scenarios/baseline.yaml", "-n", "120", "--seed", "4", "-o", str(a),
+                              "--stream", "--chunk-trials", "50", "--format", "csv"])
+    r2 = runner.invoke(main, ["run", "scenarios/baseline.yaml", "-n", "120", "--seed", "4", "-o", str(b), "--format", "csv"])
+    assert r1.exit_code == 0 and r2.exit_code == 0, (r1.output, r2.output)
+    assert r1.output == r2.output
+    xr.testing.assert_identical(strip_attrs(salessim.open_results(a)), strip_attrs(salessim.open_results(b)))
+    r3 = runner.invoke(main, ["summary", str(a), "--format", "csv"])
+    assert r3.output == r1.output
+
+
+def test_cli_stream_with_precision_is_a_user_error(tmp_path):
+    from click.testing import CliRunner
+
+    from salessim.cli import main
+
+    out = tmp_path / "x.h5"
+    r = CliRunner().invoke(main, ["run", "scenarios/baseline.yaml", "--stream", "--precision", "0.01", "-o", str(out)])
+    assert r.exit_code == 2 and "--stream and --precision" in r.output and "Traceback" not in r.output
+    assert not out.exists()

@@ -95,8 +95,12 @@ def main() -> None:
                    "Example: --precision 0.01")
 @click.option("--max-trials", type=click.IntRange(min=2), default=None,
               help="With --precision: never run more trials than this [default: 50000]. Example: --max-trials 20000")
+@click.option("--stream", is_flag=True, default=False,
+              help="Write each chunk of trials to the results file as it is simulated and keep only the summary "
+                   "in memory, for runs too large to hold (same file as without). Example: -n 1000000 --stream")
 def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[str, ...],
-        chunk_trials: int | None, fmt: str, precision: float | None = None, max_trials: int | None = None) -> None:
+        chunk_trials: int | None, fmt: str, precision: float | None = None, max_trials: int | None = None,
+        stream: bool = False) -> None:
     """Simulate SCENARIO, save the results and print the summary.
 
     \b
@@ -108,6 +112,14 @@ def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[s
     if out.exists() and out.is_dir():
         raise UserError(f"--output {out} is a directory; give a file name such as {out / (sc.name + '.h5')}")
     report = None
+    if stream:
+        if precision is not None:
+            raise UserError("--stream and --precision cannot be combined (--precision needs the trials in memory)")
+        table = _stream_with_progress(sc, out, trials, seed, chunk_trials)
+        attrs = {"scenario_name": sc.name, "description": sc.spec.description, "seed": seed, "trials": trials,
+                 "currency": sc.spec.currency}
+        _print_table(table, attrs, fmt, saved_to=out)
+        return
     if precision is not None:
         ds, report = _run_to_precision(sc, precision, max_trials, seed, chunk_trials)
     elif max_trials is not None:
@@ -138,22 +150,44 @@ def _simulate_with_progress(sc: Scenario, trials: int, seed: int, chunk_trials: 
                         progress=lambda done, total: bar.update(task, completed=done))
 
 
+def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk_trials: int | None):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .stream import simulate_to_file
+
+    console = Console(stderr=True)
+    columns = (TextColumn("simulating {task.description} to file"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task(sc.name, total=trials)
+            return simulate_to_file(sc, out, trials, seed, chunk_trials=chunk_trials,
+                                    progress=lambda done, total: bar.update(task, completed=done))
+    except SimulationError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
 def _print_summary(ds, fmt: str, saved_to: Path | None = None) -> None:
-    table = summarize(ds)
+    _print_table(summarize(ds), ds.attrs, fmt, saved_to)
+
+
+def _print_table(table, attrs, fmt: str, saved_to: Path | None = None) -> None:
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     elif fmt == "json":
         payload = {
-            "scenario": ds.attrs.get("scenario_name"),
-            "seed": int(ds.attrs["seed"]),
-            "trials": int(ds.attrs["trials"]),
-            "currency": ds.attrs.get("currency"),
+            "scenario": attrs.get("scenario_name"),
+            "seed": int(attrs["seed"]),
+            "trials": int(attrs["trials"]),
+            "currency": attrs.get("currency"),
             "rows": [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
                      for row in table.to_dict(orient="records")],
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        render_summary(ds, table, saved_to=saved_to)
+        render_summary(attrs, table, saved_to=saved_to)
 
 
 @main.command()
@@ -190,11 +224,13 @@ def summary(results: str, fmt: str) -> None:
     Example:
       salessim summary results/baseline.h5 --format json
     """
+    from .stream import summarize_file
+
     try:
-        ds = open_results(results)
+        table, attrs = summarize_file(results)  # chunk by chunk: any size of file
     except ResultsError as exc:
         raise UserError(str(exc)) from None
-    _print_summary(ds, fmt)
+    _print_table(table, attrs, fmt)
 
 
 @main.command()

@@ -33,9 +33,10 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
 
 
-def render_summary(ds: xr.Dataset, table: pd.DataFrame, saved_to: Path | None = None, console: Console | None = None) -> None:
+def render_summary(ds_or_attrs, table: pd.DataFrame, saved_to: Path | None = None, console: Console | None = None) -> None:
+    """Print ``table`` (from summarize) under a heading from a Dataset's (or a mapping's) attributes."""
     console = console or Console(width=120)
-    attrs = ds.attrs
+    attrs = ds_or_attrs.attrs if isinstance(ds_or_attrs, xr.Dataset) else ds_or_attrs
     console.print(f"[bold]{attrs.get('scenario_name', '')}[/bold]: {int(attrs['trials']):,} trials, seed {attrs['seed']}"
                   + (f" - {attrs['description']}" if attrs.get("description") else ""))
     sections = table["section"].unique() if "section" in table else [None]
