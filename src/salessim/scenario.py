@@ -226,25 +226,15 @@ class AttritionBand(_Strict):
 class Tier(_Strict):
     """One accelerator tier: the marginal commission rate times ``multiplier`` above ``above`` x quota."""
 
-    above: Number = Field(description="attainment above which the tier applies (1.0 = 100% of quota)|fraction of quota|required")
-    multiplier: Number = Field(description="multiple of the base commission rate paid on bookings in the tier|factor|required")
-
-    @field_validator("above", "multiplier")
-    @classmethod
-    def _nonneg(cls, v: float) -> float:
-        return _check_nonneg(v)
+    above: NonNegative = Field(description="attainment above which the tier applies (1.0 = 100% of quota)|fraction of quota|required")
+    multiplier: NonNegative = Field(description="multiple of the base commission rate paid on bookings in the tier|factor|required")
 
 
 class Decelerator(_Strict):
     """A lower marginal rate on bookings below a threshold."""
 
-    below: Number = Field(description="attainment below which the reduced rate applies|fraction of quota|required")
-    multiplier: Number = Field(description="multiple of the base commission rate paid on bookings below the threshold|factor|required")
-
-    @field_validator("below", "multiplier")
-    @classmethod
-    def _nonneg(cls, v: float) -> float:
-        return _check_nonneg(v)
+    below: NonNegative = Field(description="attainment below which the reduced rate applies|fraction of quota|required")
+    multiplier: NonNegative = Field(description="multiple of the base commission rate paid on bookings below the threshold|factor|required")
 
 
 class Commission(_Strict):
