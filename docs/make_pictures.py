@@ -3,7 +3,7 @@
     .venv/bin/python docs/make_pictures.py        # 10,000 trials, seed 0 -> docs/*.png
 
 The compare picture puts the baseline beside a plan with two more reps in East from the
-start; the tornado picture moves five assumptions down and up by 10%. Every run shares
+start; the tornado picture moves six assumptions down and up by 10%. Every run shares
 seed 0 (common random numbers).
 """
 
