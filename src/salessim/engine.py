@@ -1,7 +1,9 @@
 """Run the kernels over chunks of trials and label the result (SPEC sections 4 and 7).
 
-Memory while the kernels run is bounded by the chunk: each chunk gets its own buffers,
-which are copied into the result arrays and dropped.
+The kernel writes each chunk of trials straight into the run's result arrays (one
+contiguous array per variable), which the Dataset then wraps without copying; the
+kernel's own scratch memory is per trial. :mod:`salessim.stream` runs chunk by chunk into
+a file when even the results would not fit.
 """
 
 from __future__ import annotations
@@ -56,11 +58,17 @@ def default_chunk_trials(inputs: ModelInputs, trials: int) -> int:
 
 
 def _buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
-    """Zeroed kernel outputs for n trials (counts and flows variable-major: (V, n, H, K))."""
+    """Zeroed kernel outputs for n trials (counts and flows variable-major: (V, n, H, K)).
+
+    counts and flows are views of (V, n + 1, H, K) arrays: each variable's n trials are
+    contiguous, while the arrays as a whole, and so every chunk of them handed to the
+    kernel, are never C-contiguous. Numba then compiles (and caches) one kernel for every
+    run instead of a second one for the single-chunk case.
+    """
     h, k, s, y = inputs.shape
     return {
-        "counts": np.zeros((N_COUNTS, n, h, k), dtype=np.int32),
-        "flows": np.zeros((N_FLOWS, n, h, k), dtype=np.float64),
+        "counts": np.zeros((N_COUNTS, n + 1, h, k), dtype=np.int32)[:, :n],
+        "flows": np.zeros((N_FLOWS, n + 1, h, k), dtype=np.float64)[:, :n],
         "downturn": np.zeros((n, h), dtype=np.uint8),
         "pipeline_end": np.zeros((n, k), dtype=np.float64),
         "attainment": np.empty((n, y, s), dtype=np.float64),
