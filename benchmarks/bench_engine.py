@@ -16,6 +16,16 @@ The timed runs then use that fresh cache too, so they measure the current source
 checks a cached function only against its own file, and the in-tree cache of
 ``kernels/month.py`` can hold code built against an older ``kernels/streams.py``.
 
+The issue-6 measurements live in their own modules and run from here too (all of them by
+default; name some with ``--core``, ``--floor``, ``--scaling``, ``--startup`` to run only those):
+
+* ``--floor`` (``benchmarks/floor.py``): the engine kernel against a kernel that only draws
+  the engine's variates for the same trials (target: within 2x);
+* ``--scaling`` (``benchmarks/scaling.py``): fitted slopes of time against trials, months and
+  reps over 10x ranges, and the 1-thread to 2-thread speed-up (target: at least 1.8x);
+* ``--startup`` (``benchmarks/startup.py``): import time, the first (compiling) and second
+  (cached) ``salessim run scenarios/baseline.yaml -n 10000`` (target: second run under 3 s).
+
 Figures go to the terminal and, as JSON, to results/benchmarks.json.
 """
 
@@ -130,14 +140,28 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "benchmarks.json")
     parser.add_argument("--skip-compile", action="store_true", help="skip the fresh-process compile/cache check")
+    parser.add_argument("--core", action="store_true", help="run the engine-vs-NumPy comparison")
+    parser.add_argument("--floor", action="store_true", help="run the engine-vs-floor comparison (floor.py)")
+    parser.add_argument("--scaling", action="store_true", help="run the scaling measurements (scaling.py)")
+    parser.add_argument("--startup", action="store_true", help="run the start-up measurements (startup.py)")
+    parser.add_argument("--all", action="store_true", help="run everything (the default when no section is named)")
+    parser.add_argument("--installed-copy", action="store_true",
+                        help="with --startup: also run the CLI from a copied package (compiles once more)")
     args = parser.parse_args(argv)
     if args.trials < 1 or args.repeats < 1:
         parser.error("--trials and --repeats must be >= 1")
+    if args.all or not (args.core or args.floor or args.scaling or args.startup):
+        args.core = args.floor = args.scaling = args.startup = True
 
     load_at_start = os.getloadavg()
     cache = None
     tmp_cache = None
-    if not args.skip_compile and "numba" not in sys.modules:  # the variable only counts before numba loads
+    startup = None
+    if args.startup:  # fresh processes first, while this one has loaded nothing heavy
+        import startup as startup_bench
+
+        startup = startup_bench.measure(args.trials, min(args.repeats, 2), copy=args.installed_copy)
+    if args.core and not args.skip_compile and "numba" not in sys.modules:  # the variable only counts before numba loads
         tmp_cache = tempfile.TemporaryDirectory(prefix="salessim-numba-cache-")
         cache = compile_and_cache(tmp_cache.name)
         cache["in_process_uses_this_cache"] = True
@@ -146,13 +170,113 @@ def main(argv: list[str] | None = None) -> dict:
         # can hold machine code built against an older kernels/streams.py.
         os.environ["NUMBA_CACHE_DIR"] = tmp_cache.name
     try:
-        return measure(args, cache, load_at_start)
+        return measure(args, cache, load_at_start, startup)
     finally:
         if tmp_cache is not None:
             tmp_cache.cleanup()
 
 
-def measure(args: argparse.Namespace, cache: dict | None, load_at_start: tuple[float, float, float]) -> dict:
+def measure(args: argparse.Namespace, cache: dict | None, load_at_start: tuple[float, float, float],
+            startup: dict | None = None) -> dict:
+    import numba
+
+    import salessim
+
+    threads = numba.get_num_threads()
+    core = measure_core(args) if args.core else None
+    floor = scaling = None
+    if args.floor:
+        import floor as floor_bench
+
+        floor = floor_bench.measure(args.trials, args.repeats, args.seed)
+    if args.scaling:
+        import scaling as scaling_bench
+
+        scaling = scaling_bench.measure(max(1, args.trials // 2), args.repeats, args.seed)
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scenario": str(SCENARIO.relative_to(ROOT)),
+        "trials": args.trials,
+        "repeats": args.repeats,
+        "seed": args.seed,
+        **(core or {}),
+        "numba_threads": threads,
+        "numba_threading_layer": numba.threading_layer() if core else None,
+        "numba_cache_dir": "fresh (compiled by the compile check)" if cache is not None else "default (may be stale)",
+        "compile": cache,
+        "floor": floor,
+        "scaling": scaling,
+        "startup": startup,
+        "targets": targets(core, floor, scaling, startup),
+        "engine_source": engine_source(),
+        "machine": {
+            "nproc": os.cpu_count(),
+            "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "load_average_at_start": [round(x, 2) for x in load_at_start],
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "numpy": __import__("numpy").__version__,
+            "numba": numba.__version__,
+            "salessim": salessim.__version__,
+        },
+    }
+    if core:
+        report(result)
+    if floor:
+        floor_bench.report(floor)
+    if scaling:
+        scaling_bench.report(scaling)
+    if startup:
+        import startup as startup_bench
+
+        startup_bench.report(startup)
+    report_targets(result)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.output.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    os.replace(tmp, args.output)
+    print(f"wrote {args.output}")
+    return result
+
+
+def targets(core: dict | None, floor: dict | None, scaling: dict | None, startup: dict | None) -> list[dict]:
+    """The issue-6 targets measured in this run: figure, target, met or not."""
+    rows = []
+    if core:
+        rows.append({"target": "engine (simulate) vs NumPy model", "figure": core["ratio_engine_vs_numpy"],
+                     "goal": ">= 15x", "met": core["ratio_engine_vs_numpy"] >= 15.0})
+    if floor:
+        rows.append({"target": "engine kernel time / floor time", "figure": floor["ratio_engine_vs_floor"],
+                     "goal": "<= 2x", "met": floor["target_met"]})
+    if scaling:
+        for name, ax in scaling["axes"].items():
+            rows.append({"target": f"time vs {name}: fitted slope ({ax['range_ratio']:.0f}x range)",
+                         "figure": ax["slope"], "goal": "~1.0 (linear)", "met": abs(ax["slope"] - 1.0) <= 0.1})
+        t = scaling["threads"]
+        rows.append({"target": "1-thread to 2-thread speed-up", "figure": t["speedup"], "goal": ">= 1.8x",
+                     "met": t["target_met"]})
+    if startup:
+        c = startup["cli"]
+        rows.append({"target": "second `salessim run baseline -n 10000` (s)", "figure": c["second_run_best_s"],
+                     "goal": "< 3 s", "met": c["target_met"]})
+        rows.append({"target": "first `salessim run` (compile) (s)", "figure": c["first_run_s"], "goal": "(reported)",
+                     "met": None})
+        rows.append({"target": "import salessim (s)", "figure": startup["imports"]["import_wall_s"],
+                     "goal": "(reported)", "met": None})
+    return rows
+
+
+def report_targets(r: dict) -> None:
+    print(f"\ntargets (load average {r['machine']['load_average_at_start'][0]:.2f} at start, "
+          f"{r['machine']['load_average_at_end'][0]:.2f} at end; nproc {r['machine']['nproc']})")
+    for row in r["targets"]:
+        met = "-" if row["met"] is None else ("met" if row["met"] else "MISSED")
+        print(f"  {row['target']:<52}{row['figure']:>9.2f}  {row['goal']:<14}{met}")
+
+
+def measure_core(args: argparse.Namespace) -> dict:
+    """The engine (simulate and bare kernel, 2 and 1 threads) against the NumPy model."""
     import numba
 
     import salessim
@@ -165,8 +289,11 @@ def measure(args: argparse.Namespace, cache: dict | None, load_at_start: tuple[f
     inputs = build_inputs(sc)
     n, seed = args.trials, args.seed
 
-    # warm up: JIT compile (or cache load) and first-touch costs stay out of the timings
+    # warm up: JIT compile (or cache load) and first-touch costs stay out of the timings.
+    # simulate() over several chunks passes strided views of its buffers, a separate
+    # specialisation of the kernel from the one contiguous chunk of a small run: warm both.
     salessim.simulate(sc, trials=64, seed=seed)
+    salessim.simulate(sc, trials=128, seed=seed, chunk_trials=64)
     run_chunk(inputs, seed, 0, 64)
     simulate_numpy(inputs, 64, seed)
     threads = numba.get_num_threads()
@@ -206,40 +333,13 @@ def measure(args: argparse.Namespace, cache: dict | None, load_at_start: tuple[f
         row["rep_months_per_s"] = row["rep_months"] / row["seconds"]
     for name in ("simulate", "kernel", "kernel_1_thread"):
         rows[name]["speedup_vs_numpy"] = rows[name]["rep_months_per_s"] / rows["numpy"]["rep_months_per_s"]
-
-    result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "scenario": str(SCENARIO.relative_to(ROOT)),
-        "trials": n,
-        "repeats": args.repeats,
-        "seed": seed,
+    return {
         "rep_months": rep_months,
         "timings": rows,
         "ratio_engine_vs_numpy": rows["simulate"]["speedup_vs_numpy"],
         "ratio_kernel_vs_numpy": rows["kernel"]["speedup_vs_numpy"],
-        "numba_threads": threads,
-        "numba_threading_layer": numba.threading_layer(),
-        "numba_cache_dir": "fresh (compiled by the compile check)" if cache is not None else "default (may be stale)",
-        "compile": cache,
-        "engine_source": engine_source(),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "cpu_model": cpu_model(),
-            "load_average_at_start": [round(x, 2) for x in load_at_start],
-            "python": platform.python_version(),
-            "numpy": __import__("numpy").__version__,
-            "numba": numba.__version__,
-            "salessim": salessim.__version__,
-        },
+        "load_average_after_core": [round(x, 2) for x in os.getloadavg()],
     }
-    report(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output}")
-    return result
 
 
 def report(r: dict) -> None:
