@@ -230,8 +230,12 @@ class SummaryAccumulator:
 
     def frame(self) -> pd.DataFrame:
         assert self.items is not None and self.filled == self.trials
-        return frame([i if i["constant"] else i | {"values": self.values[r].astype(np.float64)}
-                      for r, i in enumerate(self.items)])
+        rows = []
+        for r, item in enumerate(self.items):  # one row's float64 copy at a time
+            values = item["values"] if item["constant"] else self.values[r].astype(np.float64)
+            rows.append({"section": item["section"],
+                         **_row(item["metric"], item["period"], item["territory"], item["unit"], values)})
+        return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _starting_arr(ds: xr.Dataset) -> np.ndarray:
