@@ -8,8 +8,7 @@ in ``summarize`` (a test keeps the two in step):
 - ``bookings``: company bookings in the fiscal year (currency)
 - ``p_goal``: 1 if those bookings are >= the goal, else 0 (its mean is P(goal))
 - ``reps_at_quota``: share of filled seats whose rep attained >= 100% of quota
-- ``sales_cost`` (or the first of :data:`COST_VARIABLES` present): total cost of sales in
-  the fiscal year, only when the results carry such a variable with any cost in it
+- ``sales_cost``: total cost of sales in the fiscal year, when the scenario has economics
 """
 
 from __future__ import annotations
@@ -19,64 +18,30 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from ..summary import fiscal_year_masks
+from ..summary import ALL, trial_values
 
-__all__ = ["HEADLINE", "COST_VARIABLES", "cost_variable", "per_trial", "describe", "paired", "unit_of"]
+__all__ = ["HEADLINE", "per_trial", "describe", "paired", "unit_of"]
 
 HEADLINE = ("bookings", "p_goal", "reps_at_quota")
-# results variables that hold a cost, in order of preference (the economics work adds them)
-COST_VARIABLES = ("sales_cost", "cost_of_sales", "total_cost", "commission")
 STATS = ("mean", "se", "p10", "p50", "p90")
-
-
-def cost_variable(ds: xr.Dataset) -> str | None:
-    """Name of the results variable reported as the cost metric, or None when the results
-    carry none (older files, or a scenario without compensation: all zeros)."""
-    for name in COST_VARIABLES:
-        var = ds.data_vars.get(name)
-        if var is None or "trial" not in var.dims or not np.issubdtype(var.dtype, np.number):
-            continue
-        if ("month" in var.dims or "fiscal_year" in var.dims) and bool(np.any(var.values != 0)):
-            return name
-    return None
-
-
-def _yearly_cost(var: xr.DataArray, ds: xr.Dataset) -> np.ndarray:
-    """(trial, fiscal_year) sum of a cost variable over everything but trial and year."""
-    if "month" in var.dims:
-        other = [d for d in var.dims if d not in ("trial", "month")]
-        monthly = var.sum(other).transpose("trial", "month").values if other else var.transpose("trial", "month").values
-        return np.stack([monthly[:, idx].sum(axis=1) for idx in fiscal_year_masks(ds).values()], axis=1)
-    other = [d for d in var.dims if d not in ("trial", "fiscal_year")]
-    return (var.sum(other) if other else var).transpose("trial", "fiscal_year").values.astype(np.float64)
 
 
 def per_trial(ds: xr.Dataset) -> xr.DataArray:
     """Headline metrics of every trial: DataArray (metric, trial, fiscal_year), float64.
 
-    NaN where a metric has no value in a trial (``reps_at_quota`` with every seat empty).
+    The company-wide values of :func:`salessim.summary.trial_values` (the numbers behind
+    ``summarize``), so the two agree by construction. NaN where a metric has no value in a
+    trial (``reps_at_quota`` with every seat empty).
     """
-    masks = fiscal_year_masks(ds)
-    years = list(masks)
+    years = [int(y) for y in ds["fiscal_year"].values]
+    values = {(i["metric"], i["period"]): i["values"] for i in trial_values(ds) if i["territory"] == ALL}
+    names = [m for m in (*HEADLINE, "sales_cost") if all((m, f"FY{y}") in values for y in years)]
+    if not years:
+        names = list(HEADLINE)
     n = ds.sizes["trial"]
-    bookings = ds["bookings"].values  # (trial, month, territory)
-    total = np.stack([bookings[:, idx, :].sum(axis=(1, 2)) for idx in masks.values()], axis=1) if years else np.zeros((n, 0))
-    goal = ds["goal"].sel(fiscal_year=years).values if years else np.zeros(0)
-    met = (total >= goal[None, :]).astype(np.float64)
-    att = ds["attainment"].transpose("trial", "fiscal_year", "seat").values  # (trial, year, seat)
-    filled = np.isfinite(att)
-    n_filled = filled.sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(n_filled > 0, ((att >= 1.0) & filled).sum(axis=2) / np.maximum(n_filled, 1), np.nan)
-    layers = [total, met, share]
-    names = list(HEADLINE)
-    cost = cost_variable(ds)
-    if cost is not None:
-        layers.append(_yearly_cost(ds[cost], ds))
-        names.append(cost)
-    out = xr.DataArray(np.stack(layers).astype(np.float64), dims=("metric", "trial", "fiscal_year"),
-                       coords={"metric": names, "trial": ds["trial"].values, "fiscal_year": np.asarray(years, dtype=np.int64)})
-    return out
+    layers = [np.stack([values[(m, f"FY{y}")] for y in years], axis=1) if years else np.zeros((n, 0)) for m in names]
+    return xr.DataArray(np.stack(layers).astype(np.float64), dims=("metric", "trial", "fiscal_year"),
+                        coords={"metric": names, "trial": ds["trial"].values, "fiscal_year": np.asarray(years, dtype=np.int64)})
 
 
 def unit_of(metric: str, currency: str) -> str:
