@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -129,11 +130,15 @@ def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[s
             ds = _simulate_with_progress(sc, trials, seed, chunk_trials)
         except SimulationError as exc:
             raise UserError(str(exc)) from None
-    try:
-        save_results(ds, out)
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
-    _print_summary(ds, fmt, saved_to=out)
+    # the summary is computed while the file is compressed and written (the save releases the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        saving = pool.submit(save_results, ds, out)
+        table = summarize(ds)
+        try:
+            saving.result()
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    _print_table(table, ds.attrs, fmt, saved_to=out)
     if report is not None:
         click.echo(report.message, err=fmt != "table")  # csv/json stay parseable on stdout
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import h5netcdf
 import numpy as np
+
+try:  # ISA-L's deflate writes standard zlib streams several times faster than zlib itself
+    from isal.isal_zlib import compress as _deflate
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    from zlib import compress as _deflate
 import xarray as xr
 
 from .scenario import Scenario
@@ -84,7 +88,7 @@ def _shuffled_deflate(block: np.ndarray, chunks: tuple[int, ...]) -> bytes:
         block = full
     size = block.dtype.itemsize
     shuffled = np.ascontiguousarray(block.reshape(-1).view(np.uint8).reshape(-1, size).T)
-    return zlib.compress(shuffled, _COMPLEVEL)
+    return _deflate(shuffled, _COMPLEVEL)
 
 
 def _umask() -> int:
