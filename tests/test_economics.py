@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import pytest
-import yaml
 from click.testing import CliRunner
 from scipy.stats import norm
 
