@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
-from salessim.kernels.month import departure_tenure
+from salessim.kernels.month import departure_tenure, draw_occupant
 from salessim.kernels.streams import (
     NEVER,
     POISSON_TABLE_MAX_MEAN,
@@ -139,12 +139,10 @@ def census_trial(seed, trial, lead_mean, downturn_p_month, downturn_months, down
             k = seat_terr[s]
             if not active[s] and next_start[s] == t:
                 first = occupants[s] == 0
-                st[0] = substream_key(tkey, PURPOSE_OCCUPANT, seat_key[s], occupants[s])
-                sig = skill_sigma[k]
-                skill[s] = math.exp(sig * normal_inv(uniform(st)) - 0.5 * sig * sig)
                 tenure[s] = seat_tenure0[s] if first else 0
-                leave_at[s] = departure_tenure(-math.log(uniform(st)), tenure[s], band_until[k], band_hazard[k], band_count[k])
-                fill_lag[s] = categorical_inv(uniform(st), fill_cdf[k], fill_len[k])
+                skill[s], leave_at[s], fill_lag[s] = draw_occupant(
+                    st, tkey, seat_key[s], occupants[s], tenure[s], skill_sigma[k],
+                    band_until[k], band_hazard[k], band_count[k], fill_cdf[k], fill_len[k])
                 occupants[s] += 1
                 active[s] = True
                 next_start[s] = NEVER

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -274,6 +275,17 @@ def _open_output_source(results: str, kind: str | None = None):
         raise UserError(str(exc)) from None
 
 
+@contextmanager
+def _writing(results: str, out: Path, library_error: type[Exception]):
+    """Turn a writer's errors into one message for the user (exit 2, no traceback)."""
+    try:
+        yield
+    except library_error as exc:
+        raise UserError(f"{results}: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
 def _refuse_directory(out: Path) -> None:
     if out.exists() and out.is_dir():
         raise UserError(f"--output {out} is a directory; give a file name")
@@ -322,12 +334,8 @@ def plot_command(results: str, kind: str, output: str | None, fiscal_year: int |
             raise UserError(f"{flag} applies to --kind {' / '.join(_PLOT_OPTIONS[name])}, not {kind}")
     options = {k: v for k, v in options.items() if v is not None}
     data = _open_output_source(results, kind)
-    try:
+    with _writing(results, out, plotting.PlotError):
         plotting.save(data, kind, out, dpi=dpi, **options)
-    except plotting.PlotError as exc:
-        raise UserError(f"{results}: {exc}") from None
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}")
 
 
@@ -351,12 +359,8 @@ def report_command(results: str, output: str | None) -> None:
     out = Path(output) if output else Path(results).with_suffix(".html")
     _refuse_directory(out)
     ds = _open_output_source(results)
-    try:
+    with _writing(results, out, ReportError):
         write_report(ds, out, source=results)
-    except ReportError as exc:
-        raise UserError(f"{results}: {exc}") from None
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}")
 
 
@@ -393,12 +397,8 @@ def export_command(results: str, fmt: str, output: str | None) -> None:
     elif out.exists() and not out.is_dir():
         raise UserError(f"--output {out} is a file; a {fmt} export writes a folder with one file per table")
     ds = _open_output_source(results)
-    try:
+    with _writing(results, out, ExportError):
         written = export(ds, out, fmt)
-    except ExportError as exc:
-        raise UserError(f"{results}: {exc}") from None
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     for path in written:
         click.echo(f"wrote {path}")
 

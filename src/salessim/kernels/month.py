@@ -49,7 +49,7 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "924e1cbc9051b5da7a4df3233ed180a539868aaf99078871fb26897762a00ba2"
+STREAMS_SHA256 = "99e84a1271200a0fe0e261a0b8825bda2afddae8d2ae7a1c95d8d42b3ac8d57e"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
@@ -83,6 +83,21 @@ def departure_tenure(e, tenure0, until, hazard, nbands):
             e -= c * (end - tau)
         tau = end
     return NEVER
+
+
+@njit(cache=True, inline="always")
+def draw_occupant(st, tkey, seat_key, occupant, tenure0, sigma, until, hazard, nbands, fill_cdf, fill_len):
+    """A new occupant of a seat: (skill, tenure month at whose end they leave, months to fill after).
+
+    Draws from the occupant's own stream (purpose OCCUPANT, seat key, occupant number):
+    skill ~ LogNormal(-sigma^2/2, sigma), a departure time given the starting tenure, and
+    the time to fill the seat once they leave.
+    """
+    st[0] = substream_key(tkey, PURPOSE_OCCUPANT, seat_key, occupant)
+    skill = math.exp(sigma * normal_inv(uniform(st)) - 0.5 * sigma * sigma)
+    leave_at = departure_tenure(-math.log(uniform(st)), tenure0, until, hazard, nbands)
+    fill_lag = categorical_inv(uniform(st), fill_cdf, fill_len)
+    return skill, leave_at, fill_lag
 
 
 @njit(cache=True)
@@ -196,12 +211,10 @@ def simulate_trial(seed, trial,
                 year_quota[s] = 0.0
             if not active[s] and next_start[s] == t:
                 first = occupants[s] == 0
-                st[0] = substream_key(tkey, PURPOSE_OCCUPANT, seat_key[s], occupants[s])
-                sig = skill_sigma[k]
-                skill[s] = math.exp(sig * normal_inv(uniform(st)) - 0.5 * sig * sig)
                 tenure[s] = seat_tenure0[s] if first else 0
-                leave_at[s] = departure_tenure(-math.log(uniform(st)), tenure[s], band_until[k], band_hazard[k], band_count[k])
-                fill_lag[s] = categorical_inv(uniform(st), fill_cdf[k], fill_len[k])
+                skill[s], leave_at[s], fill_lag[s] = draw_occupant(
+                    st, tkey, seat_key[s], occupants[s], tenure[s], skill_sigma[k],
+                    band_until[k], band_hazard[k], band_count[k], fill_cdf[k], fill_len[k])
                 occupants[s] += 1
                 active[s] = True
                 awaiting[s] = False

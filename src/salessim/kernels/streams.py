@@ -117,12 +117,15 @@ def normal_zig(st, aux):
     """
     st[0] += GOLDEN
     h = mix64(st[0])
-    i = int(h & _M7)
-    u = 2.0 * ((np.float64(h >> _S12) + 0.5) * _INV52) - 1.0
-    if abs(u) < _ZIG_R[i]:
-        return u * _ZIG_X[i]
-    aux[0] = mix64(h ^ _AUX)
+    rejected = False
     while True:
+        i = int(h & _M7)
+        u = 2.0 * ((np.float64(h >> _S12) + 0.5) * _INV52) - 1.0
+        if abs(u) < _ZIG_R[i]:
+            return u * _ZIG_X[i]
+        if not rejected:  # the first rejection keys the side stream from this draw
+            aux[0] = mix64(h ^ _AUX)
+            rejected = True
         if i == 0:  # the base layer: sample the tail beyond r
             while True:
                 x = math.log(uniform(aux)) / _ZIG_TAIL
@@ -137,10 +140,6 @@ def normal_zig(st, aux):
             return x
         aux[0] += GOLDEN
         h = mix64(aux[0])
-        i = int(h & _M7)
-        u = 2.0 * ((np.float64(h >> _S12) + 0.5) * _INV52) - 1.0
-        if abs(u) < _ZIG_R[i]:
-            return u * _ZIG_X[i]
 
 
 @njit(cache=True)

@@ -14,7 +14,7 @@ from ..engine import MAX_SEED, SimulationError, simulate
 from ..scenario import Scenario, ScenarioError
 from .metrics import STATS, describe, per_trial, unit_of
 
-__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "stats_dataset", "base_attrs", "check_run_args"]
+__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "stats_dataset", "base_attrs", "check_run_args"]
 
 Progress = Callable[[int, int], None]
 
@@ -61,6 +61,18 @@ def run_metrics(scenario: Scenario, trials: int, seed: int) -> xr.DataArray:
     except SimulationError as exc:
         raise WhatIfError(str(exc)) from None
     return per_trial(ds)
+
+
+def run_all(scenarios: list[Scenario], trials: int, seed: int, progress: Progress | None = None
+            ) -> tuple[list[xr.DataArray], list[str]]:
+    """:func:`run_metrics` of each scenario on one seed, and the metrics every run has."""
+    runs = []
+    for i, sc in enumerate(scenarios):
+        runs.append(run_metrics(sc, trials, seed))
+        if progress is not None:
+            progress(i + 1, len(scenarios))
+    common = [m for m in runs[0]["metric"].values if all(m in r["metric"].values for r in runs)]
+    return runs, common
 
 
 def stats_dataset(values: xr.DataArray, currency: str) -> xr.Dataset:

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ..scenario import Scenario, ScenarioError, load_scenario
-from .common import Progress, WhatIfError, base_attrs, check_run_args, run_metrics, stats_dataset
+from .common import Progress, WhatIfError, base_attrs, check_run_args, run_all, stats_dataset
 from .metrics import paired
 
 __all__ = ["compare"]
@@ -85,12 +85,7 @@ def compare(
     if len(currencies) > 1:
         raise WhatIfError(f"scenarios must use one currency to be compared, got {sorted(currencies)}")
 
-    runs = []
-    for i, sc in enumerate(scenarios):
-        runs.append(run_metrics(sc, trials, seed))
-        if progress is not None:
-            progress(i + 1, len(scenarios))
-    common = [m for m in runs[0]["metric"].values if all(m in r["metric"].values for r in runs)]
+    runs, common = run_all(list(scenarios), trials, seed, progress)
     values = xr.concat([r.sel(metric=common) for r in runs], dim="scenario")
     values = values.assign_coords(scenario=("scenario", np.array(names, dtype=object)))
     out = stats_dataset(values, scenarios[0].spec.currency)

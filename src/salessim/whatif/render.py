@@ -15,6 +15,14 @@ _WIDTH = 160
 _PCT = {"probability", "fraction"}
 
 
+def _table(title: str, columns: list[str], left: tuple[str, ...] = (), caption: str | None = None) -> Table:
+    """A table whose ``left`` columns are left-aligned and the rest (numbers) right-aligned."""
+    out = Table(title=title, caption=caption)
+    for c in columns:
+        out.add_column(c, justify="left" if c in left else "right", no_wrap=True)
+    return out
+
+
 def _console(console: Console | None) -> Console:
     return console or Console(width=_WIDTH)
 
@@ -72,11 +80,8 @@ def render_compare(ds: xr.Dataset, console: Console | None = None) -> None:
     b_unit = _unit(ds, "bookings")
     years = list(ds["fiscal_year"].values)
 
-    side = Table(title=_title(ds, "compare"))
     cols = ["year", "scenario", "mean bookings", "± se", "P10", "P50", "P90", "P(goal)", "reps at quota"]
-    cols += [f"mean {cost}"] if cost else []
-    for c in cols:
-        side.add_column(c, justify="left" if c in ("year", "scenario") else "right", no_wrap=True)
+    side = _table(_title(ds, "compare"), cols + ([f"mean {cost}"] if cost else []), left=("year", "scenario"))
     for j, fy in enumerate(years):
         if j:
             side.add_section()
@@ -93,12 +98,10 @@ def render_compare(ds: xr.Dataset, console: Console | None = None) -> None:
             side.add_row(*row)
     console.print(side)
 
-    vs = Table(title=f"against {first}: paired differences on the same trials ± standard error",
-               caption=f"P(more bookings): share of trials (futures) in which the scenario books more than {first}")
     cols = ["year", "scenario", "Δ bookings", "P(more bookings)", "Δ P(goal)", "Δ reps at quota"]
-    cols += [f"Δ {cost}"] if cost else []
-    for c in cols:
-        vs.add_column(c, justify="left" if c in ("year", "scenario") else "right", no_wrap=True)
+    vs = _table(f"against {first}: paired differences on the same trials ± standard error",
+                cols + ([f"Δ {cost}"] if cost else []), left=("year", "scenario"),
+                caption=f"P(more bookings): share of trials (futures) in which the scenario books more than {first}")
     for j, fy in enumerate(years):
         if j:
             vs.add_section()
@@ -122,13 +125,9 @@ def render_sweep(ds: xr.Dataset, console: Console | None = None) -> None:
     console = _console(console)
     paths = [p.strip() for p in ds.attrs["varied"].split(",")]
     cost = _cost_metric(ds)
-    out = Table(title=_title(ds, f"sweep of {ds.attrs.get('scenario_name', '')}"),
-                caption="varied: " + ", ".join(paths) + ("; cost: mean over trials" if cost else ""))
-    for p in paths:
-        out.add_column(_short_path(p), justify="right", no_wrap=True)
     cols = ["year", "mean bookings", "± se", "P10", "P90", "P(goal)", "reps at quota"] + ([f"mean {cost}"] if cost else [])
-    for c in cols:
-        out.add_column(c, justify="left" if c == "year" else "right", no_wrap=True)
+    out = _table(_title(ds, f"sweep of {ds.attrs.get('scenario_name', '')}"), [_short_path(p) for p in paths] + cols,
+                 left=("year",), caption="varied: " + ", ".join(paths) + ("; cost: mean over trials" if cost else ""))
     b_unit = _unit(ds, "bookings")
     stacked = ds.stack(point=paths)
     for k in range(stacked.sizes["point"]):
@@ -170,11 +169,10 @@ def render_solve(result, console: Console | None = None) -> None:
     curve = result.curve
     unit = curve["mean"].attrs.get("units", "")
     direction = "largest" if result.largest else "smallest"
-    out = Table(title=f"solve: {direction} {result.lever} with {result.target}",
-                caption=f"{int(curve.attrs['trials']):,} trials per point, seed {curve.attrs['seed']} (common random numbers); "
-                        "step: order in which the search ran the point")
-    for c in [result.lever, f"{result.target.metric} ± se", "meets target", "step"]:
-        out.add_column(c, justify="right", no_wrap=True)
+    out = _table(f"solve: {direction} {result.lever} with {result.target}",
+                 [result.lever, f"{result.target.metric} ± se", "meets target", "step"],
+                 caption=f"{int(curve.attrs['trials']):,} trials per point, seed {curve.attrs['seed']} (common random numbers); "
+                         "step: order in which the search ran the point")
     for row in result.points.itertuples(index=False):
         mark = "yes" if row.meets else "no"
         if result.met and row.value == result.value:
@@ -198,10 +196,8 @@ def render_sensitivity(ds: xr.Dataset, console: Console | None = None, top: int 
     caption = (f"base FY{year}: bookings {_pm(float(base['base'].sel(metric='bookings')), float(base['base_se'].sel(metric='bookings')), b_unit)}, "
                f"P(goal) {_pm(float(base['base'].sel(metric='p_goal')), float(base['base_se'].sel(metric='p_goal')), 'probability')}; "
                "effects are paired differences from the base run ± their standard errors")
-    out = Table(title=title, caption=caption)
-    for c in ["#", "parameter", "low", "base", "high", "Δ bookings low", "Δ bookings high", "Δ P(goal) low",
-              "Δ P(goal) high"]:
-        out.add_column(c, justify="left" if c == "parameter" else "right", no_wrap=True)
+    out = _table(title, ["#", "parameter", "low", "base", "high", "Δ bookings low", "Δ bookings high",
+                         "Δ P(goal) low", "Δ P(goal) high"], left=("parameter",), caption=caption)
     notes = []
     n = ds.sizes["parameter"] if top is None else min(top, ds.sizes["parameter"])
     for k in range(n):

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ..scenario import Scenario
-from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_metrics, stats_dataset
+from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_all, stats_dataset
 
 __all__ = ["sweep"]
 
@@ -64,12 +64,7 @@ def sweep(
             raise WhatIfError(f"--vary {path}: not a scenario path")
     # build (and so validate) every grid point before running any
     points = [override(scenario, dict(zip(paths, combo))) for combo in itertools.product(*grids)]
-    results = []
-    for i, sc in enumerate(points):
-        results.append(run_metrics(sc, trials, seed))
-        if progress is not None:
-            progress(i + 1, len(points))
-    common = [m for m in results[0]["metric"].values if all(m in r["metric"].values for r in results)]
+    results, common = run_all(points, trials, seed, progress)
     stacked = np.stack([r.sel(metric=common).values for r in results])  # (points, metric, trial, year)
     shape = tuple(len(g) for g in grids) + stacked.shape[1:]
     coords = {p: (p, np.asarray(g, dtype=np.int64 if all(isinstance(x, int) for x in g) else np.float64)) for p, g in zip(paths, grids)}
