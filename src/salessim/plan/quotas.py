@@ -232,9 +232,10 @@ def allocate(rule: str, holders: list[Holder], samples: list[np.ndarray], target
 
     lo, hi = planned(1.0), planned(0.0)
     if not lo <= target <= hi:
+        side = (f"more than {hi:,.0f}, the sum with every quota at its rep's best simulated year"
+                if target > hi else f"less than {lo:,.0f}, the sum with every quota at its rep's worst simulated year")
         raise PlanError(f"--over-assign: goal x over-assignment = {target:,.0f} cannot give every full-tenure rep the "
-                        f"same chance: the quotas would have to sum beyond what the simulated reps book "
-                        f"({lo:,.0f} at the lowest, {hi:,.0f} at the highest)")
+                        f"same chance: it is {side}")
     p = brentq(lambda q: planned(q) - target, 0.0, 1.0, xtol=1e-12) if lo < hi else 0.5
     for i in idx:
         quotas[i] = holders[i].current * float(np.quantile(samples[i], 1.0 - p))
