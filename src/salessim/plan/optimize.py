@@ -66,7 +66,7 @@ class Precision:
 
     min_trials: int = 500
     max_trials: int = 4_000
-    tolerance: float = 0.1
+    tolerance: float = 0.05
     z: float = 2.0
     z_early: float = 4.0
 
@@ -132,7 +132,6 @@ class OptimizeResult:
     seed: int
     precision: Precision
     trials_simulated: int
-    objective_estimate: float = math.nan  # the search's own estimate of the chosen plan
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -170,7 +169,6 @@ class OptimizeResult:
                        "removed": slot(s.removed), "gain": s.gain, "se": s.se, "cost": s.cost,
                        "trials": s.trials, "candidates": s.candidates} for s in self.steps],
             "stop_reason": self.stop_reason,
-            "objective_estimate": self.objective_estimate,
             "plans": [_clean(asdict(p)) for p in self.plans],
             "trials": self.trials,
             "seed": self.seed,
@@ -422,7 +420,7 @@ def optimize(
     budget_cost: float | None = None,
     trials: int = 4_000,
     min_trials: int = 500,
-    tolerance: float = 0.1,
+    tolerance: float = 0.05,
     seed: int = 0,
     cost_window: str = "objective",
     progress: Progress | None = None,
@@ -490,7 +488,6 @@ def optimize(
         greedy_steps = len(search.steps)
         if sum(plan):
             plan = search.local(plan, greedy_steps)
-        estimate = _mean_se(ev.values(plan, precision.max_trials))[0] if sum(plan) else math.nan
 
         own = [dict(e) for e in scenario.data.get("hiring_plan") or []]
         even = even_spread(slot_list, sum(plan))
@@ -506,7 +503,10 @@ def optimize(
     notes = []
     if greedy_steps < len(search.steps):
         notes.append(f"{len(search.steps) - greedy_steps} local move(s) improved on the greedy plan")
+    if budget_cost is not None and figs[1].planned_cost > budget_cost:
+        notes.append(f"the even spread deals out the same number of hires whatever they cost: its planned cost "
+                     f"{figs[1].planned_cost:,.0f} is above --budget-cost {budget_cost:,.0f}")
     chosen = _with_plan(scenario, figs[-1].hiring_plan)
     return OptimizeResult(chosen, objective, slot_list, plan, search.steps, figs, reason, hires, budget_cost,
                           cost_window, tuple(float(c) for c in costs), precision.max_trials, int(seed), precision,
-                          ev.trials_simulated, estimate, notes)
+                          ev.trials_simulated, notes)

@@ -16,7 +16,7 @@ WIDTH = 160
 
 
 def _money(v: float, currency: str) -> str:
-    return format_value(v, currency) if math.isfinite(v) else "-"
+    return format_value(v, currency) if math.isfinite(v) and v != 0 else ("0" if v == 0 else "-")
 
 
 def render_optimize(result, console: Console | None = None) -> None:
@@ -47,12 +47,14 @@ def render_optimize(result, console: Console | None = None) -> None:
         steps.add_row(*row, f"{s.trials:,}", str(s.candidates))
     console.print(steps)
     console.print(f"stopped: {result.stop_reason} ({sum(result.counts)} hires added, planned cost "
-                  f"{format_value(float(sum(c * h for c, h in zip(result.slot_costs, result.counts))), currency)})")
+                  f"{_money(float(sum(c * h for c, h in zip(result.slot_costs, result.counts))), currency)})")
+    for note in result.notes:
+        console.print(f"note: {note}")
 
     plans = _table(f"plans on the same {result.trials:,} futures", ["plan", "added hires", "planned cost",
                    f"{result.objective} ± se", "optimized - plan (paired)"], left=("plan",))
     for fig in result.plans:
-        plans.add_row(fig.name, str(fig.added_hires), format_value(fig.planned_cost, currency),
+        plans.add_row(fig.name, str(fig.added_hires), _money(fig.planned_cost, currency),
                       _pm(fig.objective, fig.objective_se, unit),
                       _signed(fig.diff, fig.diff_se, unit) if math.isfinite(fig.diff) else "")
     console.print(plans)
