@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import salessim
 from helpers_model import make, territory
@@ -125,6 +127,32 @@ def test_even_spread_deals_hires_in_time_order_over_every_territory(baseline):
     counts = even_spread(slots, 10)
     assert sum(counts) == 10 and counts == (1,) * 10 + (0, 0)
     assert even_spread(slots, 13) == (2,) + (1,) * 11
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 40))
+def test_even_spread_is_even(n_slots, hires):
+    sc = make([territory("A"), territory("B"), territory("C")], horizon=12)
+    slots = parse_slots(sc, "*:2027-01..2027-04")[:n_slots]
+    counts = even_spread(slots, hires)
+    assert sum(counts) == hires and max(counts) - min(counts) <= 1
+    assert list(counts) == sorted(counts, reverse=True)  # earlier slots first
+
+
+_TERMS = st.tuples(st.sampled_from(["+", "-"]), st.sampled_from(["", "2*", "0.5*", "1e-6*"]),
+                   st.sampled_from(["bookings", "p_goal", "sales_cost"]), st.integers(2027, 2029),
+                   st.sampled_from(["", ",East", ", West"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_TERMS, min_size=1, max_size=4))
+def test_objectives_read_back_from_their_own_text(terms):
+    text = " ".join(f"{sign} {w}{m}[{y}{t}]" for sign, w, m, y, t in terms)
+    obj = parse_objective(text)
+    assert len(obj.terms) == len(terms)
+    assert parse_objective(str(obj)).terms == obj.terms
+    for term, (sign, w, *_rest) in zip(obj.terms, terms):
+        assert (term.coef < 0) == (sign == "-") and term.weighted == bool(w)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -48,7 +48,7 @@ from .errors import PlanError
 from .evaluate import truncated
 
 __all__ = ["quotas", "QuotaResult", "TerritoryQuota", "SeatQuota", "Holder", "RULES", "planned_units",
-           "allocate", "share_se"]
+           "territory_holders", "allocate", "share_se"]
 
 RULES = ("equal-chance", "capacity", "flat")
 
@@ -172,6 +172,23 @@ def planned_units(scenario: Scenario, fiscal_year: int) -> np.ndarray:
             tenure = inp.seat_tenure0[s] + t - inp.seat_start[s]
             f = inp.ramp[k, tenure] if tenure < inp.ramp_len[k] else 1.0
             out[s] += (f if inp.quota_ramped[k] else 1.0) / 12.0
+    return out
+
+
+def territory_holders(scenario: Scenario, units: np.ndarray, seat_terr: np.ndarray) -> list[Holder]:
+    """One quota holder per territory: its seats pool their rep-years and share ``quota_annual``.
+
+    With a named roster (per-rep ``quota_annual`` under ``territories[].reps``), each named
+    rep becomes a holder of its own: ``seats`` its one seat, ``path``
+    ``territories.<k>.reps.<i>.quota_annual``, ``units`` that seat's planned units; the
+    rules and the figures then work per rep unchanged.
+    """
+    out = []
+    for k, t in enumerate(scenario.territories):
+        seats = tuple(int(s) for s in np.nonzero(seat_terr == k)[0])
+        current = t.quota_annual if t.quota_annual > 0 else 1.0
+        out.append(Holder(t.name, k, f"territories.{k}.quota_annual", seats, float(units[list(seats)].sum()),
+                          float(current), t.quota_annual > 0))
     return out
 
 
@@ -321,14 +338,9 @@ def quotas(scenario: Scenario, rule: str = "equal-chance", over_assign: float = 
     bookings = ds["bookings"].values[:, months, :].sum(axis=1)  # (n, K)
     carried = ds["quota"].values[:, months, :].sum(axis=1).mean(axis=0)  # (K,) at the current (or stand-in) quota
 
-    holders, samples, expected = [], [], []
-    for k, t in enumerate(terrs):
-        seats = tuple(int(s) for s in np.nonzero(seat_terr == k)[0])
-        current = t.quota_annual if t.quota_annual > 0 else 1.0
-        holders.append(Holder(t.name, k, f"territories.{k}.quota_annual", seats, float(units[list(seats)].sum()),
-                              float(current), t.quota_annual > 0))
-        samples.append(att[:, list(seats)][full[:, list(seats)]])
-        expected.append(float(bookings[:, k].mean()))
+    holders = territory_holders(scenario, units, seat_terr)
+    samples = [att[:, list(h.seats)][full[:, list(h.seats)]] for h in holders]
+    expected = [float(bookings[:, h.territory].mean()) for h in holders]
     proposed, p_equal = allocate(rule, holders, samples, target, expected)
     proposed = [float(round(q)) if h.units > 0 else h.current for q, h in zip(proposed, holders)]
 
