@@ -76,3 +76,12 @@ def test_no_suggestion_for_a_large_scenario(ds, monkeypatch):
     monkeypatch.setattr(bal, "SUGGEST_WORK_LIMIT", 1.0)
     b = balance(ds)
     assert b.next_hire is None and "run salessim optimize" in b.note
+
+
+def test_unlimited_capacity_flags_no_territory_overstaffed():
+    from helpers_model import make, territory
+
+    sc = make([territory("Wide", reps=5, leads_per_month=10.0, capacity_leads_per_month=None)], horizon=12)
+    b = balance(salessim.simulate(sc, 100, 0), suggest=False)
+    (t,) = b.territories
+    assert t.capacity is None and t.flag == "" and t.unworked_share == 0.0 and b.next_hire is None
