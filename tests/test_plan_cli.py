@@ -5,7 +5,6 @@ message naming option, value and rule, nothing written)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -58,7 +57,7 @@ def test_optimize_json_is_one_document(workdir):
     r = CliRunner().invoke(main, ["optimize", "busyidle.yaml", "--hires", "1", "--slots", "*:2027-01",
                                                   "--objective", "bookings[2028]", *FAST, "--format", "json"])
     assert r.exit_code == 0, r.stderr
-    doc = json.loads(r.stdout)
+    doc = json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"JSON holds {c}"))
     assert doc["added"] == [{"month": "2027-01", "territory": "Busy", "hires": 1}]
     assert [p["name"] for p in doc["plans"]] == ["scenario plan", "even spread", "optimized"]
     assert doc["steps"][0]["action"] == "+1 Busy 2027-01" and doc["precision"]["max_trials"] == 200
@@ -119,6 +118,9 @@ def test_quotas_prints_both_quotas_and_writes_them(workdir):
     doc = json.loads(CliRunner().invoke(
         main, ["quotas", "uneven.yaml", "-n", "300", "--format", "json", "--rule", "flat"]).stdout)
     assert doc["rule"] == "flat" and doc["quotas"]["High"] == doc["quotas"]["Low"]
+    strict = json.loads(CliRunner().invoke(main, ["quotas", "uneven.yaml", "-n", "300", "--format", "json"]).stdout,
+                        parse_constant=lambda c: pytest.fail(f"JSON holds {c}"))  # no NaN or Infinity
+    assert strict["seats"][0]["attainment"][0] is None or strict["seats"][0]["attainment"][0] >= 0
     assert doc["target"] == pytest.approx(1.1 * 1_900_000)
 
 

@@ -247,7 +247,7 @@ def test_local_moves_take_hires_from_a_bad_plan_to_where_they_pay():
     layout = PlanLayout(sc, slots, through=23)
     search = _Search(Evaluator(layout, obj, seed=4), np.ones(2), 2, None, Precision(100, 400), None)
     search.scale = 300_000.0  # about one Busy hire's gain in FY2028 (sets the resolution)
-    plan = search.local((0, 2), 0)
+    plan = search.local((0, 2))
     assert plan == (2, 0)
     assert [s.action for s in search.steps] == ["move Idle 2027-01 -> Busy 2027-01"] * 2
     assert all(s.phase == "move" and s.gain > 2 * s.se for s in search.steps)
@@ -275,3 +275,17 @@ def test_bad_optimizer_input_names_option_value_and_rule(kwargs, message):
 def test_a_cost_budget_below_the_cheapest_hire_is_refused():
     with pytest.raises(PlanError, match=r"--budget-cost 50,000: the cheapest slot, Cheap 2027-01, costs 120,000"):
         optimize(twins(), None, "*:2027-01", "bookings[2028]", budget_cost=50_000, **FAST)
+
+
+def test_a_cost_budget_alone_needs_every_hire_to_cost_something():
+    from helpers_model import scenario_dict
+
+    from plan_helpers import FUNNEL
+
+    paid = territory("Paid", reps=1, leads_per_month=100.0, hiring_cost=10_000.0, **FUNNEL)
+    free = territory("Free", reps=1, leads_per_month=100.0, **FUNNEL)
+    sc = salessim.Scenario.from_dict(scenario_dict([paid, free], horizon=12))
+    with pytest.raises(PlanError, match="a hire in Free 2027-01 costs nothing .* give --hires too"):
+        optimize(sc, None, "*:2027-01", "bookings[2027]", budget_cost=50_000, **FAST)
+    r = optimize(sc, 2, "*:2027-01", "bookings[2027]", budget_cost=50_000, **FAST)
+    assert sum(r.counts) == 2

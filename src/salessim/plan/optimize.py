@@ -184,8 +184,10 @@ def _clean(value):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        return _clean(value.item())
     return value
 
 
@@ -319,7 +321,7 @@ class _Search:
                 return leader, g, g_se, n
             n = min(2 * n, p.max_trials)
 
-    def local(self, plan: Plan, fixed_first: int) -> Plan:
+    def local(self, plan: Plan) -> Plan:
         visited = {plan}
         for _ in range(4 * max(sum(plan), 1) + 10):
             moves = [(a, b) for a in range(self.m) if plan[a] > 0 for b in range(self.m)
@@ -473,6 +475,10 @@ def optimize(
                         f"year, ends; a hire there cannot move {objective}")
     last = through if cost_window == "objective" else scenario.horizon_months - 1
     costs = np.array([hire_cost(scenario, s, last) for s in slot_list])
+    if budget_cost is not None and hires is None and costs.min() <= 0:
+        free = slot_list[int(np.argmin(costs))]
+        raise PlanError(f"--budget-cost: a hire in {free.label} costs nothing (its territory's economics keys are 0), "
+                        "so a cost budget alone does not limit the hires; give --hires too")
     if budget_cost is not None and costs.min() > budget_cost:
         cheapest = int(np.argmin(costs))
         raise PlanError(f"--budget-cost {budget_cost:,.0f}: the cheapest slot, {slot_list[cheapest].label}, costs "
@@ -487,7 +493,7 @@ def optimize(
         plan, reason = search.greedy(layout.zeros())
         greedy_steps = len(search.steps)
         if sum(plan):
-            plan = search.local(plan, greedy_steps)
+            plan = search.local(plan)
 
         own = [dict(e) for e in scenario.data.get("hiring_plan") or []]
         even = even_spread(slot_list, sum(plan))

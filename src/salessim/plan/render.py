@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
-from rich.table import Table
 
 from ..table import format_value
 from ..whatif.render import _pm, _signed, _table
