@@ -155,7 +155,7 @@ class OptimizeResult:
         def slot(s: Slot | None):
             return None if s is None else {"territory": s.territory, "month": s.month}
 
-        return {
+        return _clean({
             "scenario": self.scenario.name,
             "objective": str(self.objective),
             "objective_unit": self.objective.unit,
@@ -169,13 +169,13 @@ class OptimizeResult:
                        "removed": slot(s.removed), "gain": s.gain, "se": s.se, "cost": s.cost,
                        "trials": s.trials, "candidates": s.candidates} for s in self.steps],
             "stop_reason": self.stop_reason,
-            "plans": [_clean(asdict(p)) for p in self.plans],
+            "plans": [asdict(p) for p in self.plans],
             "trials": self.trials,
             "seed": self.seed,
             "precision": asdict(self.precision),
             "trials_simulated": self.trials_simulated,
             "notes": self.notes,
-        }
+        })
 
 
 def _clean(value):
