@@ -14,6 +14,7 @@ from .results import ResultsError, open_results, save_results, scenario_of  # no
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from .summary import summarize  # noqa: E402
 from .whatif import WhatIfError, compare, sensitivity, simulate_to_precision, solve, sweep  # noqa: E402
+from .plan import PlanError, optimize, quotas  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -33,4 +34,7 @@ __all__ = [
     "solve",
     "sensitivity",
     "simulate_to_precision",
+    "PlanError",
+    "optimize",
+    "quotas",
 ]

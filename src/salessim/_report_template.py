@@ -82,6 +82,34 @@ TEMPLATE = """<!DOCTYPE html>
 whose rep booked at least their quota.{% if has_costs %} Cost figures are medians across futures.{% endif %}</p>
 </section>
 
+{% if balance %}
+<section id="balance">
+<h2>Territory balance (FY{{ balance.fy }})</h2>
+<table>
+  <thead><tr><th>territory</th><th class="num">leads per ramped rep / month</th><th class="num">capacity</th>
+    <th class="num">leads unworked</th><th class="num">expected attainment</th><th class="num">P(attain)</th>
+    <th>flag</th></tr></thead>
+  <tbody>
+  {% for row in balance.rows %}<tr><td>{{ row.territory }}</td><td class="num">{{ row.load }}</td><td class="num">{{ row.capacity }}</td>
+    <td class="num">{{ row.unworked }}</td><td class="num">{{ row.attainment }}</td><td class="num">{{ row.p_attain }}</td>
+    <td>{% if row.flag %}<strong>{{ row.flag }}</strong>: {{ row.reason }}{% endif %}</td></tr>
+  {% endfor %}
+  </tbody>
+</table>
+<p class="note">Leads per ramped rep: the year's leads over its ramped rep-months. Expected attainment and P(attain):
+reps in seat at the year's end. A territory is flagged understaffed when {{ balance.unworked_limit }} or more of its
+leads go unworked, and overstaffed when a ramped rep gets less than {{ balance.load_limit }} of the leads one can
+work (reps short of demand).</p>
+{% if balance.hire %}
+<p>Next hire: <strong>{{ balance.hire.territory }}</strong>. One more rep starting {{ balance.hire.month }} adds
+{{ balance.hire.gain }} to {{ balance.hire.objective }} (paired over {{ balance.hire.trials }} futures; elsewhere:
+{{ balance.hire.others }}). <code>salessim optimize</code> plans several hires.</p>
+{% elif balance.note %}
+<p class="note">Next hire: {{ balance.note }}.</p>
+{% endif %}
+</section>
+{% endif %}
+
 <section id="figures">
 <h2>Figures</h2>
 {% for fig in figures %}

@@ -218,6 +218,31 @@ def _assumptions(text: str) -> list[dict[str, Any]]:
     return sections
 
 
+def _balance(ds: xr.Dataset) -> dict[str, Any] | None:
+    """The territory-balance section (:mod:`salessim.plan.balance`); None when the results cannot give it."""
+    from .plan.balance import OVERSTAFFED_LOAD, UNDERSTAFFED_UNWORKED, balance
+
+    needed = ("leads", "leads_unworked", "ramped_fte", "attainment", "seat_territory")
+    if any(n not in ds.variables for n in needed) or not ds.sizes.get("fiscal_year"):
+        return None
+    b = balance(ds)
+    currency = b.currency
+    rows = [{"territory": t.territory, "load": f"{t.leads_per_ramped_rep:.1f}" if np.isfinite(t.leads_per_ramped_rep) else "-",
+             "capacity": "unlimited" if t.capacity is None else f"{t.capacity:g}",
+             "unworked": f"{t.unworked_share:.1%}", "attainment": f"{t.attainment:.0%}" if np.isfinite(t.attainment) else "-",
+             "p_attain": f"{t.p_attain:.0%} ± {100 * t.p_attain_se:.1f} pp" if np.isfinite(t.p_attain) else "-",
+             "flag": t.flag, "reason": t.reason} for t in b.territories]
+    hire = None
+    if b.next_hire is not None:
+        h = b.next_hire
+        others = ", ".join(f"{name} {_money(g, currency)}" for name, g in h.gains.items() if name != h.territory)
+        hire = {"territory": h.territory, "month": h.month, "objective": h.objective,
+                "gain": f"{_money(h.gain, currency)} ± {_money(h.se, currency)}", "trials": f"{h.trials:,}",
+                "others": others}
+    return {"fy": b.fiscal_year, "rows": rows, "hire": hire, "note": b.note,
+            "unworked_limit": f"{UNDERSTAFFED_UNWORKED:.0%}", "load_limit": f"{OVERSTAFFED_LOAD:.0%}"}
+
+
 def _horizon(ds: xr.Dataset) -> str:
     months = pd.to_datetime(ds["month"].values)
     return f"{len(months)} months from {months[0]:%Y-%m} to {months[-1]:%Y-%m}"
@@ -263,6 +288,7 @@ def render_report(ds: xr.Dataset, source: str | os.PathLike | None = None) -> st
         has_costs=has_costs,
         p_goal_se=f"{0.5 / np.sqrt(max(trials, 1)):.1%}",
         figures=_figures(ds),
+        balance=_balance(ds),
         summary=_summary_blocks(summarize(ds)),
         assumptions=_assumptions(str(attrs.get("scenario", ""))),
         provenance=provenance,

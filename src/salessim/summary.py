@@ -6,6 +6,8 @@ value)) and the 10th, 50th and 90th percentiles across trials.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -36,13 +38,24 @@ def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray
             "mean": mean, "se": se, "p10": p10, "p50": p50, "p90": p90, "trials": n}
 
 
+@lru_cache(maxsize=16)
+def _parsed(text: str):
+    from .scenario import Scenario
+
+    return Scenario.from_yaml(text, source="results file")
+
+
+def _scenario_of(ds: xr.Dataset):
+    """The results' scenario, parsed once per scenario text: a summary needs it three times,
+    and the what-if and plan tools summarise many chunks of the same scenario."""
+    return _parsed(ds.attrs["scenario"])
+
+
 def has_economics(ds: xr.Dataset) -> bool:
     """True when the scenario has costs or recurring revenue to report (older files have neither)."""
     if "sales_cost" not in ds:
         return False
-    from .results import scenario_of
-
-    for t in scenario_of(ds).territories:
+    for t in _scenario_of(ds).territories:
         costs = (t.base_salary_annual, t.variable_annual, t.hiring_cost, t.overhead_per_rep_month, t.cost_of_sale_rate)
         if any(c > 0 for c in costs) or t.revenue_model == "recurring" or t.commission.rate:
             return True
@@ -51,9 +64,7 @@ def has_economics(ds: xr.Dataset) -> bool:
 
 def _territory_terms(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Per territory: gross margin and expected customer lifetime in years (1 purchase for one_time)."""
-    from .results import scenario_of
-
-    terrs = scenario_of(ds).territories
+    terrs = _scenario_of(ds).territories
     margin = np.array([t.gross_margin for t in terrs])
     with np.errstate(divide="ignore"):
         life = np.array([(1.0 / t.churn_annual if t.churn_annual > 0 else np.inf) if t.revenue_model == "recurring" else 1.0
@@ -240,7 +251,5 @@ class SummaryAccumulator:
 
 def _starting_arr(ds: xr.Dataset) -> np.ndarray:
     """Company ARR before the first simulated month (the existing ARR), per trial."""
-    from .results import scenario_of
-
-    start = sum(t.existing_arr for t in scenario_of(ds).territories)
+    start = sum(t.existing_arr for t in _scenario_of(ds).territories)
     return np.full(ds.sizes["trial"], start, dtype=np.float64)

@@ -23,12 +23,13 @@ from ..summary import summarize
 from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number
 from .metrics import per_trial
 
-__all__ = ["Target", "parse_target", "parse_range", "solve", "SolveResult"]
+__all__ = ["Target", "parse_target", "parse_range", "solve", "SolveResult", "TERM_PATTERN", "term_year", "check_metric"]
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
-_TARGET_RE = re.compile(
-    r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(?P<year>[^\],]+?)\s*(?:,\s*(?P<territory>[^\]]+?)\s*)?\]"
-    r"\s*(?P<op>>=|<=|>|<)\s*(?P<number>\S+)\s*$")
+# one summary row: METRIC[YEAR] or METRIC[YEAR,TERRITORY] (also read by salessim.plan's objectives)
+TERM_PATTERN = (r"(?P<metric>[A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(?P<year>[^\],]+?)\s*"
+                r"(?:,\s*(?P<territory>[^\]]+?)\s*)?\]")
+_TARGET_RE = re.compile(r"^\s*" + TERM_PATTERN + r"\s*(?P<op>>=|<=|>|<)\s*(?P<number>\S+)\s*$")
 TARGET_HELP = "METRIC[YEAR] OP NUMBER or METRIC[YEAR,TERRITORY] OP NUMBER, e.g. 'p_goal[2027] >= 0.9'"
 
 
@@ -59,15 +60,21 @@ def parse_target(text: str) -> Target:
     m = _TARGET_RE.match(text or "")
     if not m:
         raise WhatIfError(f"--target: cannot read {text!r}; write {TARGET_HELP}")
-    year_text = m["year"].strip().upper().removeprefix("FY")
-    if not year_text.isdigit():
-        raise WhatIfError(f"--target {text!r}: the year must be a fiscal-year label such as 2027, got {m['year']!r}")
+    year = term_year(m["year"], f"--target {text!r}")
     number = m["number"]
     scale = 1.0
     if number.endswith("%"):
         number, scale = number[:-1], 0.01
     threshold = float(parse_number(number, f"--target {text!r}")) * scale
-    return Target(m["metric"], int(year_text), (m["territory"] or "all").strip(), m["op"], threshold)
+    return Target(m["metric"], year, (m["territory"] or "all").strip(), m["op"], threshold)
+
+
+def term_year(text: str, what: str) -> int:
+    """The fiscal year inside a term's brackets: ``2027`` or ``FY2027``."""
+    year_text = text.strip().upper().removeprefix("FY")
+    if not year_text.isdigit():
+        raise WhatIfError(f"{what}: the year must be a fiscal-year label such as 2027, got {text.strip()!r}")
+    return int(year_text)
 
 
 def parse_range(text: str) -> tuple[int | float, int | float]:
@@ -91,17 +98,22 @@ def _metric_row(table: pd.DataFrame, target: Target) -> tuple[float, float]:
 def _check_target(scenario: Scenario, target: Target, seed: int) -> str:
     """Fail early on a metric, year or territory the summary does not have; return the metric's unit."""
     table = summarize(simulate(scenario, 2, seed))
+    return check_metric(table, scenario, target.metric, target.year, target.territory, "--target")
+
+
+def check_metric(table: pd.DataFrame, scenario: Scenario, metric: str, year: int, territory: str, option: str) -> str:
+    """Fail on a metric, year or territory that ``table`` (a summary of ``scenario``) lacks; return its unit."""
     metrics = sorted(set(table.metric))
-    if target.metric not in metrics:
-        raise WhatIfError(f"--target: unknown metric {target.metric!r}; summary metrics are {', '.join(metrics)}")
+    if metric not in metrics:
+        raise WhatIfError(f"{option}: unknown metric {metric!r}; summary metrics are {', '.join(metrics)}")
     years = [y for y, _ in scenario.fiscal_years()]
-    if target.year not in years:
-        raise WhatIfError(f"--target: no fiscal year {target.year} in {scenario.name} (full fiscal years: "
+    if year not in years:
+        raise WhatIfError(f"{option}: no fiscal year {year} in {scenario.name} (full fiscal years: "
                           f"{', '.join(map(str, years)) or 'none'})")
-    rows = table[(table.metric == target.metric) & (table.period == target.period)]
-    if target.territory not in set(rows.territory):
+    rows = table[(table.metric == metric) & (table.period == f"FY{year}")]
+    if territory not in set(rows.territory):
         have = ", ".join(sorted(set(rows.territory)))
-        raise WhatIfError(f"--target: {target.metric} has no figure for territory {target.territory!r} (have {have})")
+        raise WhatIfError(f"{option}: {metric} has no figure for territory {territory!r} (have {have})")
     return str(rows.unit.iloc[0])
 
 

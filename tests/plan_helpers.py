@@ -1,0 +1,52 @@
+"""Small scenarios for the planning tests (optimizer, quotas, balance), built as dicts."""
+
+from __future__ import annotations
+
+import salessim
+from helpers_model import scenario_dict, territory
+
+FUNNEL = {"lead_to_opportunity": 0.5, "win_rate": 0.3, "deal_size": {"mean": 10_000.0, "cv": 0.5},
+          "capacity_leads_per_month": 20.0, "skill_sigma": 0.2, "quota_annual": 300_000.0}
+
+
+def busy_idle_dict() -> dict:
+    """Busy: 2 reps for 200 leads a month with a capacity of 20 each (160 leads unworked);
+    Idle: 6 reps for 30 leads (5 a rep, far below capacity). A Busy hire works 20 more leads
+    a month, about 30,000 of bookings; an Idle hire only splits the same leads."""
+    busy = territory("Busy", reps=2, leads_per_month=200.0, **FUNNEL)
+    idle = territory("Idle", reps=6, leads_per_month=30.0, **FUNNEL)
+    d = scenario_dict([busy, idle], horizon=24, name="busyidle")
+    d["goal"] = {"annual": [1_300_000.0, 1_500_000.0]}
+    return d
+
+
+def busy_idle() -> salessim.Scenario:
+    return salessim.Scenario.from_dict(busy_idle_dict())
+
+
+def twins(cheap_hiring_cost: float = 0.0, dear_hiring_cost: float = 60_000.0) -> salessim.Scenario:
+    """Two identical understaffed territories that differ only in what a hire costs."""
+    pay = {"base_salary_annual": 60_000.0}
+    cheap = territory("Cheap", reps=2, leads_per_month=200.0, hiring_cost=cheap_hiring_cost, **pay, **FUNNEL)
+    dear = territory("Dear", reps=2, leads_per_month=200.0, hiring_cost=dear_hiring_cost, **pay, **FUNNEL)
+    d = scenario_dict([cheap, dear], horizon=24, name="twins")
+    d["goal"] = {"annual": [1_500_000.0, 1_800_000.0]}
+    return salessim.Scenario.from_dict(d)
+
+
+def uneven_dict() -> dict:
+    """Two territories of very different demand and one flat quota: High's reps make it far
+    more often than Low's. Unlimited capacity, so demand (not capacity) sets the gap."""
+    common = {"lead_to_opportunity": 0.5, "win_rate": 0.3, "deal_size": {"mean": 10_000.0, "cv": 0.6},
+              "skill_sigma": 0.25, "quota_annual": 250_000.0, "attrition_annual": 0.15, "backfill": True,
+              "time_to_fill_months": [0.5, 0.5], "ramp": [0.3, 0.6], "sales_cycle_months": [0.4, 0.6]}
+    high = territory("High", reps=4, leads_per_month=64.0, **common)
+    low = territory("Low", reps=4, leads_per_month=28.0, **common)
+    d = scenario_dict([high, low], horizon=12, name="uneven",
+                      hiring_plan=[{"month": "2027-05", "territory": "Low", "hires": 1}])
+    d["goal"] = {"annual": [1_900_000.0]}
+    return d
+
+
+def uneven() -> salessim.Scenario:
+    return salessim.Scenario.from_dict(uneven_dict())
