@@ -9,6 +9,7 @@
 
 __version__ = "0.1.0"
 
+from .crm import CrmError, calibrate  # noqa: E402
 from .engine import SimulationError, simulate  # noqa: E402
 from .results import ResultsError, open_results, save_results, scenario_of  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
@@ -33,4 +34,6 @@ __all__ = [
     "solve",
     "sensitivity",
     "simulate_to_precision",
+    "calibrate",
+    "CrmError",
 ]
