@@ -11,7 +11,7 @@ problem                                           rule
 row with the wrong number of fields (footer)      dropped
 blank row                                         dropped
 no id                                             dropped
-duplicate id                                      the first row is kept, later ones dropped
+duplicate id                                      later rows dropped, the first kept
 date that cannot be read                          treated as empty (then the rules below apply)
 amount that cannot be read                        treated as empty
 won or lost deal with no close date               dropped: its outcome cannot be placed in time
@@ -32,7 +32,7 @@ owner not in the roster                           kept in its own territory, cre
                                                   dropped when it has no territory of its own
 owner who is a rep of another territory           kept in the deal's territory, credited to no rep
 no territory (column empty)                       the owner's roster territory, else dropped
-roster: no name / duplicate name                  dropped / first kept
+roster: no name / duplicate name                  dropped / later rows dropped
 roster: leave date before hire date               dropped
 roster: no hire date                              kept; left out of attrition and ramp fits
 roster: no territory                              the territory most of the rep's deals are in,
@@ -251,7 +251,7 @@ def _read_roster(path, spec: RosterMap, fmt_override: str | None, problems: _Pro
     keep = ~blank & ~no_name
     dupe = name.duplicated(keep="first").to_numpy() & keep
     first_row = pd.Series(table.rows).groupby(name.to_numpy()).transform("first").to_numpy()
-    problems.add(table.path, table.rows[dupe], cols["name"], _join(name[dupe], " (first on row ", first_row[dupe], ")"), "duplicate rep name", "first row kept")
+    problems.add(table.path, table.rows[dupe], cols["name"], _join(name[dupe], " (first on row ", first_row[dupe], ")"), "duplicate rep name", "dropped: the first row with this name is kept")
     keep &= ~dupe
     dates, fmt = _dates(table, cols, ("hired", "left"), fmt_override or spec.date_format, keep, problems)
     n = len(table.frame)
@@ -337,7 +337,7 @@ def read_export(opportunities: str | Path, reps: str | Path | None = None, *, pr
     dupe = ids.duplicated(keep="first").to_numpy() & keep
     if dupe.any():
         first_row = pd.Series(rows).groupby(ids.fillna("").to_numpy()).transform("first").to_numpy()
-        problems.add(path, rows[dupe], cols["id"], _join(ids[dupe], " (first on row ", first_row[dupe], ")"), "duplicate id", "first row kept, this one dropped")
+        problems.add(path, rows[dupe], cols["id"], _join(ids[dupe], " (first on row ", first_row[dupe], ")"), "duplicate id", "dropped: the first row with this id is kept")
     keep &= ~dupe
 
     dates, fmt = _dates(table, cols, ("created", "closed"), date_format or spec.date_format, keep, problems)

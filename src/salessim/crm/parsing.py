@@ -156,7 +156,8 @@ def _build(year, month, day) -> np.ndarray:
 def _parse_unique(unique: pd.Series, fmt: str) -> np.ndarray:
     """datetime64 of each distinct value (NaT where unreadable) under ``fmt``: dmy, mdy, iso or strptime."""
     if "%" in fmt:
-        return pd.to_datetime(unique.astype(object), format=fmt, errors="coerce").normalize().to_numpy(dtype="datetime64[ns]")
+        parsed = pd.to_datetime(pd.Series(unique.astype(object)), format=fmt, errors="coerce")
+        return parsed.dt.normalize().to_numpy(dtype="datetime64[ns]")
     out = np.full(len(unique), np.datetime64("NaT"), dtype="datetime64[ns]")
     forms = _classify(unique)
     iso = forms["iso"]
