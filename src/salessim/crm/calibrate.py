@@ -40,7 +40,7 @@ from ..scenario import Scenario, ScenarioError, load_scenario
 from .asof import AsOf, known_at, month_label, resolve_as_of
 from .fits.arrivals import ArrivalsFit, fit_arrivals
 from .fits.common import interval
-from .fits.deal_size import DealSizeFit, fit_deal_size
+from .fits.deal_size import DealSizeFit, fit_deal_size, pvalue_text
 from .fits.outcomes import OutcomeFit, fit_outcomes
 from .fits.quarter import QuarterFit, fit_quarter_end_pull
 from .fits.skill import SkillFit, fit_skill, rep_records
@@ -518,15 +518,15 @@ class _Builder:
         if ds.lognormal:
             s.add("deal_size", {"mean": significant(ds.mean, 4), "cv": significant(ds.cv, 3)}, self._src(
                 f"territories.{k}.deal_size", "data", f"lognormal from {n_amounts:,} won amounts (Anderson-Darling "
-                f"p = {ds.gof_pvalue:.2f}); mean {_iv(ds.mean_draws)}, cv {_iv(ds.cv_draws)}"))
+                f"{pvalue_text(ds.gof_pvalue)}); mean {_iv(ds.mean_draws)}, cv {_iv(ds.cv_draws)}"))
             uncertain[f"territories.{k}.deal_size.mean"] = ds.mean_draws
             uncertain[f"territories.{k}.deal_size.cv"] = ds.cv_draws
         else:
             kind = "all" if len(ds.empirical) == n_amounts else f"{len(ds.empirical):,} quantiles of the"
             s.add("deal_size", {"empirical": [significant(v, 5) for v in ds.empirical]}, self._src(
                 f"territories.{k}.deal_size", "data", f"empirical: {kind} {n_amounts:,} won amounts; the lognormal "
-                f"(mean {ds.mean:,.0f}, cv {ds.cv:.2f}) fails its check (Anderson-Darling p = {ds.gof_pvalue:.3f} "
-                f"< 0.01); mean {ds.sample_mean:,.0f}, {_iv(ds.sample_mean_draws)}"))
+                f"(mean {ds.mean:,.0f}, cv {ds.cv:.2f}) fails its check (Anderson-Darling "
+                f"{pvalue_text(ds.gof_pvalue)}); mean {ds.sample_mean:,.0f}, {_iv(ds.sample_mean_draws)}"))
         reps = self._reps(k)
         s.add("reps", reps if reps else 0, self._reps_source(k, len(reps)))
         for key, value in base_t.items():

@@ -21,6 +21,7 @@ from scipy import stats
 
 from ..plot import BLUE, GREEN, GREY, ORANGE, RED, SERIES
 from .fits.common import interval
+from .fits.deal_size import pvalue_text
 
 __all__ = ["FIGURES", "arrivals", "cycle", "deal_size", "win_rates", "attrition", "ramp"]
 
@@ -95,7 +96,7 @@ def deal_size(cal) -> Figure:
         ax.plot(theory, logs, ".", ms=3, color=BLUE)
         ax.plot(theory, mu + sd * theory, "-", color=ORANGE, label="fitted lognormal")
         verdict = "lognormal" if d.lognormal else "empirical (lognormal rejected)"
-        ax.set_title(f"{k}: {verdict}, AD p = {d.gof_pvalue:.2f}", fontsize=10)
+        ax.set_title(f"{k}: {verdict}, Anderson-Darling {pvalue_text(d.gof_pvalue)}", fontsize=10)
         ax.set_xlabel("normal quantile", fontsize=9)
         ax.set_ylabel("log amount", fontsize=9)
     axes[0].legend(fontsize=8)

@@ -5,8 +5,9 @@ variation. The fit uses the amounts of deals won by the as-of date: the log amou
 mean and variance give ``mean = exp(mu + s^2 / 2)`` and ``cv = sqrt(exp(s^2) - 1)``.
 
 The check is Anderson-Darling for normality of the log amounts with estimated
-parameters (``scipy.stats.anderson``, p-value interpolated from Stephens' tables): below
-p = 0.01 the lognormal is rejected and the scenario gets ``deal_size: {empirical: [...]}``
+parameters (``scipy.stats.anderson``, p-value interpolated from Stephens' tables, which
+span 0.01 to 0.15): at p = 0.01 (the statistic at or beyond the 1% critical value) the
+lognormal is rejected and the scenario gets ``deal_size: {empirical: [...]}``
 instead, as it will on a multi-product mix. With many deals the test rejects even small
 departures, which is the right call: the empirical distribution is then accurate. The
 empirical list holds every amount up to 1,000 deals, else 1,000 equally spaced quantiles.
@@ -26,11 +27,16 @@ from scipy import stats
 
 from .common import FitError, stream
 
-__all__ = ["DealSizeFit", "fit_deal_size", "MIN_AMOUNTS", "GOF_LEVEL", "EMPIRICAL_POINTS"]
+__all__ = ["DealSizeFit", "fit_deal_size", "pvalue_text", "MIN_AMOUNTS", "GOF_LEVEL", "EMPIRICAL_POINTS"]
 
 MIN_AMOUNTS = 10
 GOF_LEVEL = 0.01
 EMPIRICAL_POINTS = 1000
+
+
+def pvalue_text(p: float) -> str:
+    """The check's p-value as text; Stephens' tables only say "at most 0.01" or "at least 0.15" outside them."""
+    return "p <= 0.01" if p <= GOF_LEVEL else "p >= 0.15" if p >= 0.15 else f"p = {p:.3f}"
 
 
 @dataclass
@@ -82,7 +88,7 @@ def fit_deal_size(view: pd.DataFrame, territories: list[str], *, draws: int = 20
         rng = stream(seed, "deal_size", name)
         var_d = (n - 1) * s2 / rng.chisquare(n - 1, size=draws) if s2 > 0 else np.zeros(draws)
         mu_d = rng.normal(m, np.sqrt(var_d / n))
-        lognormal = (pvalue >= GOF_LEVEL) if force is None else (force == "lognormal")
+        lognormal = (pvalue > GOF_LEVEL) if force is None else (force == "lognormal")
         empirical = None
         if not lognormal:
             empirical = x if n <= EMPIRICAL_POINTS else np.quantile(x, (np.arange(EMPIRICAL_POINTS) + 0.5) / EMPIRICAL_POINTS)

@@ -18,8 +18,8 @@ Ramp
     by the minorise-maximise iteration used for Bradley-Terry models. Only territory-months
     with two or more reps inform it; the month a rep leaves is left out (a partial month).
     Uncertainty: a bootstrap over reps (Poisson weights), since reps differ in more than
-    their tenure. The ramp written to the scenario keeps the tenure months whose 90%
-    upper bound is below 1 (clipped to [0, 1]).
+    their tenure. The ramp written to the scenario keeps the tenure months before the
+    first one whose 90% interval reaches 1 (clipped to [0, 1]).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def fit_attrition(reps: pd.DataFrame, asof: AsOf, *, breaks: tuple[int, ...] = (
     end = np.where(gone_by, left, np.datetime64(asof.date))
     entry = np.maximum(tenure_months(hired, np.datetime64(window)), 0.0)
     exit_ = tenure_months(hired, end)
-    before = usable & (exit_ <= entry)
+    before = usable & gone_by & (left < np.datetime64(window))  # not in the window at all
     use = usable & ~before
     if not use.any():
         return None
@@ -189,8 +189,8 @@ def fit_ramp(view: pd.DataFrame, reps: pd.DataFrame, asof: AsOf, *, months: int 
     rep_weight = rng.poisson(1.0, size=(draws, frame["rep_index"].max() + 1)).astype(float)
     boot = _mm(counts, tenure, group, rep_weight[:, frame["rep_index"].to_numpy()], months)
     _, upper = interval(boot)
-    below = np.nonzero(upper < 1.0)[0]
-    length = int(below.max()) + 1 if len(below) else 0
+    reached = np.nonzero(upper >= 1.0)[0]  # the first month whose interval covers 1 ends the ramp
+    length = int(reached[0]) if len(reached) else months
     return RampFit(productivity=point, productivity_draws=boot,
                    ramp=[float(v) for v in np.clip(point[:length], 0.0, 1.0)], hires=int(hires),
                    rep_months=len(frame))
