@@ -184,7 +184,7 @@ def synthetic_export(truth: Truth | None = None, *, start: str = "2022-01", mont
     hired = _date_in(first + reps["hire_month"].to_numpy(int), rng)
     leave_m = reps["leave_month"].astype(float).to_numpy()
     left = np.where(np.isnan(leave_m), np.datetime64("NaT"),
-                    _date_in(first + np.nan_to_num(leave_m).astype(int), rng)).astype("datetime64[ns]")
+                    _date_in(first + np.nan_to_num(leave_m).astype(int), rng, not_before=hired)).astype("datetime64[ns]")
     reps = pd.DataFrame({"name": reps["name"], "territory": reps["territory"],
                          "hired": hired.astype("datetime64[ns]"), "left": left})
     return opps, reps
