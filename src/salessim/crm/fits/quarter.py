@@ -60,7 +60,7 @@ def _cells(p: np.ndarray, q: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, 
 
 
 def pull_em(counts: np.ndarray, last: np.ndarray, cycle_len: int, iterations: int = 1000,
-            tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+            tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
     """EM for (natural pmf, pull) from win counts.
 
     Parameters

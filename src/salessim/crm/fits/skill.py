@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
 
 from ..asof import AsOf
@@ -67,10 +66,40 @@ def _marginal(w: float, sigma: float, won: np.ndarray, deals: np.ndarray) -> np.
     return won[:, None] * np.log(p)[None, :] + (deals - won)[:, None] * np.log1p(-p)[None, :] + _LOG_W[None, :]
 
 
+def _loglik_grid(w: np.ndarray, sigma: np.ndarray, won: np.ndarray, deals: np.ndarray) -> np.ndarray:
+    """Marginal log-likelihood of a territory's reps at each (w, sigma) pair: arrays (G,) -> (G,)."""
+    log_s = -0.5 * sigma[:, None] ** 2 + np.sqrt(2.0) * sigma[:, None] * _NODES[None, :]       # (G, J)
+    p = np.clip(w[:, None] * np.exp(log_s), 1e-12, 1 - 1e-12)
+    terms = won[None, :, None] * np.log(p)[:, None, :] + (deals - won)[None, :, None] * np.log1p(-p)[:, None, :]
+    return logsumexp(terms + _LOG_W[None, None, :], axis=2).sum(axis=1)
+
+
+def _profile_grid(sigma: np.ndarray, won: np.ndarray, deals: np.ndarray,
+                  iterations: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    """The best w and the log-likelihood there, at each sigma: golden-section search, all grid points at once."""
+    ratio = (np.sqrt(5.0) - 1) / 2
+    lo, hi = np.full(len(sigma), 1e-6), np.full(len(sigma), 1 - 1e-6)
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = _loglik_grid(a, sigma, won, deals), _loglik_grid(b, sigma, won, deals)
+    for _ in range(iterations):
+        left = fa > fb  # the maximum lies in [lo, b]
+        hi = np.where(left, b, hi)
+        lo = np.where(left, lo, a)
+        a_new = np.where(left, hi - ratio * (hi - lo), b)
+        b_new = np.where(left, a, lo + ratio * (hi - lo))
+        fa_new = np.where(left, np.nan, fb)
+        fb_new = np.where(left, fa, np.nan)
+        a, b = a_new, b_new
+        need_a, need_b = np.isnan(fa_new), np.isnan(fb_new)
+        fa_new[need_a] = _loglik_grid(a[need_a], sigma[need_a], won, deals)
+        fb_new[need_b] = _loglik_grid(b[need_b], sigma[need_b], won, deals)
+        fa, fb = fa_new, fb_new
+    return np.where(fa > fb, a, b), np.maximum(fa, fb)
+
+
 def _best_w(sigma: float, won: np.ndarray, deals: np.ndarray) -> tuple[float, float]:
-    res = minimize_scalar(lambda w: -logsumexp(_marginal(w, sigma, won, deals), axis=1).sum(),
-                          bounds=(1e-6, 1 - 1e-6), method="bounded", options={"xatol": 1e-8})
-    return float(res.x), float(-res.fun)
+    w, ll = _profile_grid(np.array([sigma]), won, deals)
+    return float(w[0]), float(ll[0])
 
 
 def rep_records(view: pd.DataFrame, asof: AsOf, max_cycle: dict[str, int]) -> pd.DataFrame:
@@ -99,12 +128,15 @@ def fit_skill(records: pd.DataFrame, *, draws: int = 200, seed: int = 0, mature_
             total += ll
         return total, rates
 
-    ll = np.array([profile(s)[0] for s in SIGMA_GRID])
+    ll = sum(_profile_grid(SIGMA_GRID, won, deals)[1] for won, deals in groups.values())
     top = int(np.argmax(ll))
-    lo, hi = SIGMA_GRID[max(top - 1, 0)], SIGMA_GRID[min(top + 1, len(SIGMA_GRID) - 1)]
-    sigma = float(minimize_scalar(lambda s: -profile(s)[0], bounds=(lo, hi), method="bounded").x) if hi > lo else lo
-    if profile(sigma)[0] < ll[top]:
-        sigma = float(SIGMA_GRID[top])
+    sigma = float(SIGMA_GRID[top])
+    if 0 < top < len(SIGMA_GRID) - 1:  # the vertex of the parabola through the top three grid points
+        y0, y1, y2 = ll[top - 1: top + 2]
+        curve = y0 - 2 * y1 + y2
+        if curve < 0:
+            step = SIGMA_GRID[1] - SIGMA_GRID[0]
+            sigma += float(np.clip(0.5 * (y0 - y2) / curve, -0.5, 0.5) * step)
     post = np.exp(ll - ll.max())
     post /= post.sum()
     rng = stream(seed, "skill")
