@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import salessim
 from salessim.cli import main
 from salessim.crm import TerritoryTruth, Truth, calibrate, synthetic_export, write_export
-from salessim.crm.writer import Item, Section, render
+from salessim.crm.writer import Section, render
 
 DATA = Path(__file__).resolve().parent / "data"
 AS_OF = "2024-06-30"

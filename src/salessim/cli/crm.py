@@ -27,12 +27,13 @@ def _print_import(data) -> None:
     if summary.empty:
         click.echo("no problems found")
         return
-    table = Table(title="problems found, and the rule applied", title_justify="left")
-    for col in ("file", "problem", "rule", "rows", "first rows"):
-        table.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
-    for r in summary.itertuples(index=False):
-        table.add_row(Path(r.file).name, r.problem, r.action, f"{r.rows:,}", r.examples)
-    console.print(table)
+    for file, rows in summary.groupby("file", sort=False):
+        table = Table(title=f"{Path(file).name}: problems found, and the rule applied", title_justify="left")
+        for col in ("problem", "rule", "rows", "first rows"):
+            table.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
+        for r in rows.itertuples(index=False):
+            table.add_row(r.problem, r.action, f"{r.rows:,}", r.examples)
+        console.print(table)
 
 
 def _print_fits(cal) -> None:

@@ -293,7 +293,7 @@ class _Builder:
     # ----------------------------------------------------------------- document
     def __call__(self, pipeline_file: str | None) -> Section:
         self.sources, self.notes = [], []
-        f, asof, base = self.fits, self.asof, self.base
+        asof, base = self.asof, self.base
         base_data = base.data if base is not None else {}
         uncertain: dict[str, Any] = {}
         horizon, covered = self._calendar()
@@ -564,8 +564,8 @@ class _Builder:
         f = self.fits
         detail = (f"{count} reps in seat on {self.asof.date:%Y-%m-%d}"
                   + ("" if f.state.roster_source == "roster" else
-                     f" (no roster: owners of opportunities in the last 3 months; tenure counts from their first "
-                     f"opportunity, a lower bound)"))
+                     " (no roster: owners of opportunities in the last 3 months; tenure counts from their first "
+                     "opportunity, a lower bound)"))
         if f.skill is not None:
             detail += "; skill: posterior mean of each rep's multiplier (shrunk to 1 with few deals)"
         if f.state.actuals is not None:

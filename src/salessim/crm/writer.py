@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import textwrap
+
 import numpy as np
 import yaml
 
@@ -113,8 +115,13 @@ def _flow(value: Any, indent: int, room: int) -> list[str]:
 
 
 def _comment_lines(note: list[str], indent: int) -> list[str]:
+    """Comment lines, long ones wrapped to the page width."""
     pad = " " * indent
-    return [f"{pad}# {n}" if n else f"{pad}#" for n in note]
+    out = []
+    for n in note:
+        out.extend(textwrap.wrap(n, _WIDTH, initial_indent=f"{pad}# ", subsequent_indent=f"{pad}#   ",
+                                 break_on_hyphens=False) or [f"{pad}#"])
+    return out
 
 
 def _emit(section: Section, indent: int, out: list[str]) -> None:
@@ -154,7 +161,7 @@ def _emit(section: Section, indent: int, out: list[str]) -> None:
             if item.comment and len(lines) == 1 and len(lines[0]) + len(item.comment) + 4 <= 2 * _WIDTH:
                 lines[0] = f"{lines[0]}  # {item.comment}"
             elif item.comment:
-                out.append(f"{pad}# {item.comment}")
+                out.extend(_comment_lines([item.comment], indent))
             out.extend(lines)
 
 

@@ -60,7 +60,7 @@ def _cells(p: np.ndarray, q: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, 
 
 
 def pull_em(counts: np.ndarray, last: np.ndarray, cycle_len: int, iterations: int = 1000,
-            tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+            tol: float = 1e-7, start: tuple[np.ndarray, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """EM for (natural pmf, pull) from win counts.
 
     Parameters
@@ -68,6 +68,7 @@ def pull_em(counts: np.ndarray, last: np.ndarray, cycle_len: int, iterations: in
     counts : (B, M, D) wins by creation cohort and booking offset, for B tables at once
     last : (M, D) bool, True where cohort m's offset d lands in a quarter's last month
     cycle_len : C, length of the natural pmf (D = C + 2)
+    start : (p, q) to start from (the bootstrap starts from the estimate); default uniform p, q = 0.3
 
     Returns
     -------
@@ -75,8 +76,9 @@ def pull_em(counts: np.ndarray, last: np.ndarray, cycle_len: int, iterations: in
     """
     B = counts.shape[0]
     C = cycle_len
-    p = np.full((B, C), 1.0 / C)
-    q = np.full(B, 0.3)
+    p = np.full((B, C), 1.0 / C) if start is None else np.tile(np.maximum(start[0], 1e-6), (B, 1))
+    p /= p.sum(axis=1, keepdims=True)
+    q = np.full(B, 0.3 if start is None else max(float(start[1]), 1e-3))
     total = counts.sum(axis=(1, 2))
     for _ in range(iterations):
         stay, from1, from2 = _cells(p, q, last)
@@ -149,7 +151,7 @@ def fit_quarter_end_pull(view: pd.DataFrame, asof: AsOf, territories: list[str],
         n = int(counts.sum())
         rng = stream(seed, "quarter_end_pull", name)
         boot = rng.multinomial(n, (counts / n).ravel(), size=draws).reshape(draws, *counts.shape).astype(float)
-        _, q_draws = pull_em(boot, last, C)
+        _, q_draws = pull_em(boot, last, C, start=(p[0], q[0]))
         share = float((counts * last).sum() / n)
         out[name] = QuarterFit(territory=name, pull=float(q[0]), pull_draws=q_draws, natural_cycle=p[0],
                                last_month_share=share, wins=n,

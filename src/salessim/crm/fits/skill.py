@@ -32,8 +32,8 @@ from .common import stream
 __all__ = ["SkillFit", "fit_skill", "rep_records", "MIN_REPS", "SIGMA_GRID"]
 
 MIN_REPS = 5
-SIGMA_GRID = np.linspace(0.0, 1.5, 151)
-_NODES, _WEIGHTS = np.polynomial.hermite.hermgauss(40)
+SIGMA_GRID = np.linspace(0.0, 1.5, 76)
+_NODES, _WEIGHTS = np.polynomial.hermite.hermgauss(24)
 _LOG_W = np.log(_WEIGHTS) - 0.5 * np.log(np.pi)
 
 
@@ -75,7 +75,7 @@ def _loglik_grid(w: np.ndarray, sigma: np.ndarray, won: np.ndarray, deals: np.nd
 
 
 def _profile_grid(sigma: np.ndarray, won: np.ndarray, deals: np.ndarray,
-                  iterations: int = 48) -> tuple[np.ndarray, np.ndarray]:
+                  iterations: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """The best w and the log-likelihood there, at each sigma: golden-section search, all grid points at once."""
     ratio = (np.sqrt(5.0) - 1) / 2
     lo, hi = np.full(len(sigma), 1e-6), np.full(len(sigma), 1 - 1e-6)

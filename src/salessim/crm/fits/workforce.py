@@ -18,8 +18,10 @@ Ramp
     by the minorise-maximise iteration used for Bradley-Terry models. Only territory-months
     with two or more reps inform it; the month a rep leaves is left out (a partial month).
     Uncertainty: a bootstrap over reps (Poisson weights), since reps differ in more than
-    their tenure. The ramp written to the scenario keeps the tenure months before the
-    first one whose 90% interval reaches 1 (clipped to [0, 1]).
+    their tenure. The ramp written to the scenario is the isotonic (non-decreasing) fit of
+    these estimates, weighted by their precision, up to the first tenure month whose 90%
+    interval (the same fit on every bootstrap draw) reaches 1, i.e. the first month the data
+    cannot tell from a ramped rep (values clipped to [0, 1]).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..asof import AsOf, month_number
+from scipy.optimize import isotonic_regression
+
 from .common import interval, stream
 
 __all__ = ["AttritionFit", "RampFit", "fit_attrition", "fit_ramp", "tenure_months", "DAYS_PER_MONTH", "RAMP_MONTHS"]
@@ -113,7 +117,7 @@ class RampFit:
     ----------
     productivity : (M,) relative lead share by tenure month 0..M-1 (1 = a ramped rep)
     productivity_draws : (N, M)
-    ramp : the list written to the scenario (clipped, cut where it reaches 1)
+    ramp : the list written to the scenario (monotone fit, cut where it cannot be told from 1)
     hires : reps hired inside the history whose first months are observed
     rep_months : rep-months used
     """
@@ -188,9 +192,14 @@ def fit_ramp(view: pd.DataFrame, reps: pd.DataFrame, asof: AsOf, *, months: int 
     rng = stream(seed, "ramp")
     rep_weight = rng.poisson(1.0, size=(draws, frame["rep_index"].max() + 1)).astype(float)
     boot = _mm(counts, tenure, group, rep_weight[:, frame["rep_index"].to_numpy()], months)
-    _, upper = interval(boot)
-    reached = np.nonzero(upper >= 1.0)[0]  # the first month whose interval covers 1 ends the ramp
+    # ramps only go up: a monotone (isotonic) fit, weighted by precision, irons out the noise of
+    # single months; the ramp ends at the first month the data cannot tell from a ramped rep
+    weight = 1.0 / np.maximum(boot.var(axis=0), 1e-6)
+    smooth = isotonic_regression(point, weights=weight, increasing=True).x
+    smooth_draws = np.array([isotonic_regression(b, weights=weight, increasing=True).x for b in boot])
+    _, upper = interval(smooth_draws)
+    reached = np.nonzero(upper >= 1.0)[0]
     length = int(reached[0]) if len(reached) else months
     return RampFit(productivity=point, productivity_draws=boot,
-                   ramp=[float(v) for v in np.clip(point[:length], 0.0, 1.0)], hires=int(hires),
+                   ramp=[float(v) for v in np.clip(smooth[:length], 0.0, 1.0)], hires=int(hires),
                    rep_months=len(frame))
