@@ -148,11 +148,21 @@ def test_fitted_numbers_near_the_truth(cal):
 def test_every_number_says_where_it_came_from(written, cal):
     out, _, _ = written
     text = out.read_text()
+    lines = text.splitlines()
+
+    def comment_of(i: int) -> str:
+        """The line's own comment and the comment block right above it."""
+        above = []
+        j = i - 1
+        while j >= 0 and lines[j].lstrip().startswith("#"):
+            above.insert(0, lines[j])
+            j -= 1
+        return " ".join(above + [lines[i]])
+
     for key in ("leads_per_month", "win_rate", "sales_cycle_months", "deal_size", "skill_sigma", "seasonality",
                 "annual_growth", "attrition_by_tenure", "ramp"):
-        lines = [ln for ln in text.splitlines() if re.match(rf"\s*{key}:", ln)]
-        assert lines and all("# data:" in ln or "# data:" in prev for ln, prev in
-                             ((ln, text.splitlines()[text.splitlines().index(ln) - 1]) for ln in lines)), key
+        found = [i for i, ln in enumerate(lines) if re.match(rf"\s*{key}:", ln)]
+        assert found and all("# data:" in comment_of(i) for i in found), key
     assert re.search(r"quota_annual: \d+  # default: 12 x fitted bookings", text)
     assert re.search(r"annual: \[.*\]  # default: FY2024 default, FY2025 default", text)
     assert "interval" in text and "90% [" in text and "opportunities created 2022-01..2024-06" in text
