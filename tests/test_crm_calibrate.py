@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import salessim
 from salessim.cli import main
@@ -237,6 +239,26 @@ def test_without_roster_reps_are_recent_owners(export, tmp_path):
     assert "Note: the as-of date 2024-06-15 is mid-month" in result.to_yaml()
 
 
+def test_reps_unknown_without_owners_roster_or_base(export, tmp_path):
+    opps, _, _ = export
+    anonymous = opps.drop(columns=["owner"]).assign(owner="")
+    path, _ = write_export(anonymous, None, tmp_path / "anon")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=["Opportunity Owner"])
+    frame.to_csv(path, index=False)
+    with pytest.raises(salessim.CrmError, match=r"cannot tell how many reps East, West have: no --reps roster was given"):
+        calibrate(path, None, as_of=AS_OF, draws=DRAWS)
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump({
+        "name": "b", "start": "2024-07", "horizon_months": 18, "goal": {"annual": [1e6]},
+        "defaults": {"quota_annual": 500_000, "reps": 4},
+        "territories": [{"name": "East", "reps": 9, "initial_tenure_months": 30, "leads_per_month": 1,
+                         "lead_to_opportunity": 1, "win_rate": 0.1, "deal_size": {"mean": 1}},
+                        {"name": "West", "leads_per_month": 1, "lead_to_opportunity": 1, "win_rate": 0.1,
+                         "deal_size": {"mean": 1}}]}))
+    s = calibrate(path, None, as_of=AS_OF, base=base, draws=DRAWS).scenario
+    assert [(t["reps"], t.get("initial_tenure_months")) for t in s["territories"]] == [(9, 30), (4, None)]
+
+
 def test_inline_pipeline_and_empirical_deal_size(export, tmp_path):
     opps, reps, _ = export
     rng = np.random.default_rng(5)
@@ -276,6 +298,23 @@ def test_writer_layout():
     assert yaml.safe_load(text) == doc.data()
     assert "  - {id: 'x: y', n: 1}" in text and "# many draws" in text and text.endswith("# the end\n")
     assert sum(1 for ln in text.splitlines() if ln.startswith("  ") and ln.strip()[0].isdigit()) >= 3  # long lists wrap
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=15), min_size=1, max_size=4),
+       st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=30))
+def test_writer_round_trips_any_names_and_numbers(names, numbers):
+    """Territory and rep names come from exports: whatever they hold, the YAML reads back the same."""
+    doc = Section(note=["header"])
+    terrs = []
+    for name in names:
+        t = Section()
+        t.add("name", name, "a comment")
+        t.add("reps", [{"name": name, "tenure_months": 3}], "roster")
+        terrs.append(t)
+    doc.add("territories", terrs)
+    doc.add("samples", {"samples": numbers}, "draws")
+    assert yaml.safe_load(render(doc)) == doc.data()
 
 
 # --------------------------------------------------------------------------- fit report

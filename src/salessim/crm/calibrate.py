@@ -228,6 +228,15 @@ def calibrate(opportunities: str | Path, reps: str | Path | None = None, *, as_o
     attrition = fit_attrition(roster, asof, breaks=breaks, draws=draws, seed=seed) if roster is not None else None
     ramp = fit_ramp(view, roster, asof, draws=draws, seed=seed) if roster is not None else None
     state = starting_state(view, roster, asof, outcomes, fy_month)
+    base_reps = {t.get("name"): t.get("reps", base_sc.data.get("defaults", {}).get("reps"))
+                 for t in base_sc.data.get("territories", [])} if base_sc is not None else {}
+    unstaffed = [k for k in territories if not (state.roster["territory"] == k).any() and base_reps.get(k) is None]
+    if unstaffed:
+        why = ("the roster has nobody in seat there on the as-of date" if roster is not None else
+               "no --reps roster was given and no opportunity of the last 3 months names an owner there")
+        raise CrmError(f"cannot tell how many reps {', '.join(unstaffed)} "
+                       f"{'has' if len(unstaffed) == 1 else 'have'}: {why}; give a --reps roster or a --base "
+                       f"scenario with territories[].reps")
     fits = Fits(arrivals, outcomes, sizes, skill, quarter, attrition, ramp, state)
     builder = _Builder(data, asof, view, fits, base_sc, horizon, name, draws, territories, fy_month)
     document = builder(None)  # builds once so that sources and notes are known
@@ -528,7 +537,14 @@ class _Builder:
                 f"(mean {ds.mean:,.0f}, cv {ds.cv:.2f}) fails its check (Anderson-Darling "
                 f"{pvalue_text(ds.gof_pvalue)}); mean {ds.sample_mean:,.0f}, {_iv(ds.sample_mean_draws)}"))
         reps = self._reps(k)
-        s.add("reps", reps if reps else 0, self._reps_source(k, len(reps)))
+        if reps:
+            s.add("reps", reps, self._reps_source(k, len(reps)))
+        else:  # nobody known in seat: the base's reps (calibrate() refuses when there is none)
+            value = base_t.get("reps", base_data.get("defaults", {}).get("reps"))
+            s.add("reps", value, self._src(f"territories.{k}.reps", "base", "the export names nobody in seat here"))
+            if "initial_tenure_months" in base_t:
+                s.add("initial_tenure_months", base_t["initial_tenure_months"],
+                      self._src(f"territories.{k}.initial_tenure_months", "base", ""))
         for key, value in base_t.items():
             if key not in _REPLACED | {"name", "skill_sigma", "attrition_annual", "attrition_by_tenure"} \
                     and not (key == "ramp" and f.ramp is not None):

@@ -106,9 +106,9 @@ def tidy(value: Any) -> Any:
 
 def _flow(value: Any, indent: int, room: int) -> list[str]:
     text = yaml.safe_dump(tidy(value), default_flow_style=True, allow_unicode=True, sort_keys=False,
-                          width=max(room, 40)).strip()
-    if text.endswith("\n..."):
-        text = text[: -len("\n...")]
+                          width=max(room, 40))
+    # only line breaks and PyYAML's document-end marker go: a value may itself be (non-breaking) space
+    text = text.removesuffix("\n").removesuffix("\n...").removesuffix("\n")
     lines = text.splitlines()
     pad = " " * (indent + 2)
     return [lines[0]] + [pad + ln.strip() for ln in lines[1:]]
