@@ -239,6 +239,16 @@ def test_without_roster_reps_are_recent_owners(export, tmp_path):
     assert "Note: the as-of date 2024-06-15 is mid-month" in result.to_yaml()
 
 
+def test_since_shortens_the_history(cal):
+    short = calibrate(None, None, as_of=AS_OF, since="2023-01", draws=DRAWS, data=cal.data)
+    assert short.fits.arrivals.counts.index[0] == "2023-01" and len(short.fits.arrivals.counts) == 18
+    assert not short.fits.arrivals.seasonality_fitted  # 18 whole months: seasonality needs 24
+    s = short.scenario
+    assert s["market"]["seasonality"] == [1.0] * 12
+    assert "seasonality needs 24" in short.sources.set_index("key").loc["market.seasonality", "detail"]
+    assert "history 2023-01..2024-06 (18 whole months)" in short.to_yaml()
+
+
 def test_reps_unknown_without_owners_roster_or_base(export, tmp_path):
     opps, _, _ = export
     anonymous = opps.drop(columns=["owner"]).assign(owner="")

@@ -215,7 +215,7 @@ def calibrate(opportunities: str | Path, reps: str | Path | None = None, *, as_o
 
     arrivals = fit_arrivals(view, asof, territories, draws=draws, seed=seed)
     outcomes = fit_outcomes(view, asof, territories, draws=draws, seed=seed)
-    sizes = fit_deal_size(view, territories, draws=draws, seed=seed)
+    sizes = fit_deal_size(view, territories, draws=draws, seed=seed, first_month=asof.first)
     skill = fit_skill(rep_records(view, asof, {k: f.max_cycle for k, f in outcomes.items()}), draws=draws, seed=seed,
                       mature_before=month_label(asof.last_full + 1))
     quarter = fit_quarter_end_pull(view, asof, territories, fiscal_year_start_month=fy_month, draws=draws, seed=seed)
@@ -239,8 +239,7 @@ def calibrate(opportunities: str | Path, reps: str | Path | None = None, *, as_o
                        f"scenario with territories[].reps")
     fits = Fits(arrivals, outcomes, sizes, skill, quarter, attrition, ramp, state)
     builder = _Builder(data, asof, view, fits, base_sc, horizon, name, draws, territories, fy_month)
-    document = builder(None)  # builds once so that sources and notes are known
-    del document
+    builder(None)  # build once now, so that sources and notes are known (and errors raised) here
     return Calibration(data=data, asof=asof, fits=fits, pipeline=state.pipeline, sources=builder.sources_frame(),
                        notes=builder.notes, draws=draws, _build=builder)
 
@@ -270,7 +269,7 @@ class _Builder:
         horizon = self.horizon if self.horizon is not None else to_year_end + 12
         if horizon < 1:
             raise CrmError(f"horizon must be at least 1 month, got {horizon}")
-        covered = []  # (label, first month number, last month number)
+        covered = []  # first month numbers of the fiscal years the goal covers
         if fy_first < start and to_year_end <= horizon:
             covered.append(fy_first)
         m = fy_first + 12 if fy_first < start else fy_first

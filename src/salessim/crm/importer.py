@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import CrmError, Mapping, OpportunityMap, PRESETS, RosterMap, normalise_stage, resolve_mapping
-from .parsing import as_text, date_order, parse_amounts, parse_dates, parse_flags, rows_text
+from .parsing import date_order, parse_amounts, parse_dates, parse_flags, rows_text
 from .reading import TextTable, read_table
 
 __all__ = ["CrmData", "read_export", "PROBLEM_COLUMNS", "ALL_TERRITORY"]
@@ -185,7 +185,7 @@ def _opportunity_columns(table: TextTable, spec: OpportunityMap, source: str) ->
 def _dates(table: TextTable, cols: dict[str, str], keys: tuple[str, ...], fmt: str, keep: np.ndarray,
            problems: _Problems) -> tuple[dict[str, pd.Series], str]:
     """Parse the date columns of a file with one order for the whole file."""
-    texts = {k: as_text(table.frame[cols[k]]) for k in keys if k in cols}
+    texts = {k: table.text(cols[k]) for k in keys if k in cols}
     if fmt == "auto":
         fmt = date_order([(cols[k], t[keep], table.rows[keep]) for k, t in texts.items()], table.path)
     out = {}
@@ -201,7 +201,7 @@ def _dates(table: TextTable, cols: dict[str, str], keys: tuple[str, ...], fmt: s
 def _status(table: TextTable, cols: dict[str, str], spec: OpportunityMap, keep: np.ndarray, problems: _Problems):
     """won / lost / open per row, and the table of stage values."""
     n = len(table.frame)
-    stage = as_text(table.frame[cols["stage"]]) if "stage" in cols else pd.Series(pd.NA, index=range(n), dtype="string[pyarrow]")
+    stage = table.text(cols["stage"]) if "stage" in cols else pd.Series(pd.NA, index=range(n), dtype="string[pyarrow]")
     codes, unique = pd.factorize(stage)
     lookup = {**{normalise_stage(s): "open" for s in (spec.open or [])},
               **{normalise_stage(s): "lost" for s in spec.lost}, **{normalise_stage(s): "won" for s in spec.won}}
@@ -211,8 +211,8 @@ def _status(table: TextTable, cols: dict[str, str], spec: OpportunityMap, keep: 
     status = np.where(known, by_stage, "open").astype(object)
     decided = np.zeros(n, bool)
     if "is_won" in cols:
-        won, won_bad = parse_flags(as_text(table.frame[cols["is_won"]]))
-        closed, closed_bad = parse_flags(as_text(table.frame[cols["is_closed"]]))
+        won, won_bad = parse_flags(table.text(cols["is_won"]))
+        closed, closed_bad = parse_flags(table.text(cols["is_closed"]))
         for key, bad in (("is_won", won_bad), ("is_closed", closed_bad)):
             hit = bad & keep
             problems.add(table.path, table.rows[hit], cols[key], table.frame[cols[key]][hit], "flag cannot be read",
@@ -243,8 +243,9 @@ def _read_roster(path, spec: RosterMap, fmt_override: str | None, problems: _Pro
     _broken(table, problems)
     cols = {f: _find(table, getattr(spec, f), f, "reps", f == "name", "the mapping") for f in _REP_FIELDS}
     cols = {k: v for k, v in cols.items() if v is not None}
-    name = as_text(table.frame[cols["name"]])
-    blank = table.frame.apply(lambda c: as_text(c).isna()).all(axis=1).to_numpy() if table.frame.shape[1] else np.zeros(0, bool)
+    name = table.text(cols["name"])
+    blank = np.logical_and.reduce([table.text(c).isna().to_numpy() for c in table.frame.columns]) \
+        if table.frame.shape[1] else np.zeros(0, bool)
     problems.add(table.path, table.rows[blank], "", "", "blank row", "dropped")
     no_name = name.isna().to_numpy() & ~blank
     problems.add(table.path, table.rows[no_name], cols["name"], "", "rep with no name", "dropped")
@@ -265,7 +266,7 @@ def _read_roster(path, spec: RosterMap, fmt_override: str | None, problems: _Pro
         no_hire = keep & hired.isna().to_numpy()
         problems.add(table.path, table.rows[no_hire], cols["hired"], "", "rep with no hire date",
                      "kept; left out of attrition and ramp fits")
-    territory = as_text(table.frame[cols["territory"]]) if "territory" in cols else pd.Series(pd.NA, index=range(n), dtype="string[pyarrow]")
+    territory = table.text(cols["territory"]) if "territory" in cols else pd.Series(pd.NA, index=range(n), dtype="string[pyarrow]")
     reps = pd.DataFrame({"row": table.rows, "name": name.astype(object), "territory": territory.astype(object),
                          "hired": hired.to_numpy(), "left": left.to_numpy()})[keep].reset_index(drop=True)
     reps["name"] = reps["name"].astype(str)
@@ -326,8 +327,8 @@ def read_export(opportunities: str | Path, reps: str | Path | None = None, *, pr
         roster, rtable, rcols, rfmt = _read_roster(reps, chosen.reps, date_format, problems)
         files["reps"], rows_read[rtable.path], columns["reps"], formats[rtable.path] = rtable.path, len(rtable.frame) + len(rtable.broken), rcols, rfmt
 
-    text = {k: as_text(table.frame[c]) for k, c in cols.items() if k in ("id", "owner", "territory")}
-    mapped = [as_text(table.frame[c]).isna().to_numpy() for c in cols.values()]
+    text = {k: table.text(c) for k, c in cols.items() if k in ("id", "owner", "territory")}
+    mapped = [table.text(c).isna().to_numpy() for c in cols.values()]
     blank = np.logical_and.reduce(mapped) if mapped else np.zeros(n, bool)
     problems.add(path, rows[blank], "", "", "blank row", "dropped")
     no_id = text["id"].isna().to_numpy() & ~blank
@@ -343,7 +344,7 @@ def read_export(opportunities: str | Path, reps: str | Path | None = None, *, pr
     dates, fmt = _dates(table, cols, ("created", "closed"), date_format or spec.date_format, keep, problems)
     formats[path] = fmt
     created, closed = dates["created"].copy(), dates["closed"]
-    amount_text = as_text(table.frame[cols["amount"]])
+    amount_text = table.text(cols["amount"])
     amounts = parse_amounts(amount_text[keep], rows[keep], path, cols["amount"])
     amount = np.full(n, np.nan)
     amount[keep] = amounts.values

@@ -230,8 +230,10 @@ def parse_amounts(values: pd.Series, rows: np.ndarray, file: str, column: str) -
     codes, unique = pd.factorize(values)
     n_unique = len(unique)
     su = pd.Series(unique, dtype=_STRING)
-    plain = pd.to_numeric(su, errors="coerce")
-    if n_unique == 0 or plain.notna().all():  # already clean numbers: nothing to repair
+    # already clean numbers (a data export): nothing to repair; a sample decides cheaply first
+    sample_clean = n_unique == 0 or pd.to_numeric(su[:1000], errors="coerce").notna().all()
+    plain = pd.to_numeric(su, errors="coerce") if sample_clean else None
+    if n_unique == 0 or (plain is not None and plain.notna().all()):
         parsed, bad, currency, decimal = plain.to_numpy(dtype=float), np.zeros(n_unique, bool), None, "."
     else:
         negative = su.str.contains(r"^\s*[-−]|[-−]\s*$|^\s*\(.*\)\s*$", regex=True).fillna(False).to_numpy(dtype=bool)

@@ -40,6 +40,15 @@ class TextTable:
     broken: list[tuple[int, str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fields: int = 0
+    _text: dict = field(default_factory=dict, repr=False)
+
+    def text(self, column: str) -> pd.Series:
+        """The column as stripped text with NA for empty cells (computed once per column)."""
+        if column not in self._text:
+            from .parsing import as_text
+
+            self._text[column] = as_text(self.frame[column])
+        return self._text[column]
 
 
 def _encoding(head: bytes) -> tuple[str, str | None]:

@@ -67,13 +67,16 @@ class DealSizeFit:
 
 
 def fit_deal_size(view: pd.DataFrame, territories: list[str], *, draws: int = 200, seed: int = 0,
-                  force: str | None = None) -> dict[str, DealSizeFit]:
+                  force: str | None = None, first_month: int | None = None) -> dict[str, DealSizeFit]:
     """Fit each territory's deal size from its won deals' amounts.
 
-    ``force``: ``'lognormal'`` or ``'empirical'`` skips the check's decision.
+    ``force``: ``'lognormal'`` or ``'empirical'`` skips the check's decision;
+    ``first_month``: only deals won from this month number on (``--since``).
     Raises :class:`FitError` below 10 amounts in a territory.
     """
     won = (view["state"] == "won").to_numpy() & np.isfinite(view["amount"].to_numpy())
+    if first_month is not None:
+        won &= view["closed_m"].to_numpy() >= first_month
     out = {}
     for name in territories:
         x = np.sort(view["amount"].to_numpy()[won & (view["territory"] == name).to_numpy()])
