@@ -315,12 +315,12 @@ def test_writer_layout():
        st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=30))
 def test_writer_round_trips_any_names_and_numbers(names, numbers):
     """Territory and rep names come from exports: whatever they hold, the YAML reads back the same."""
-    doc = Section(note=["header"])
+    doc = Section(note=["header " + " ".join(names)])
     terrs = []
     for name in names:
         t = Section()
-        t.add("name", name, "a comment")
-        t.add("reps", [{"name": name, "tenure_months": 3}], "roster")
+        t.add("name", name, f"territory {name}")  # comments quote names too
+        t.add("reps", [{"name": name, "tenure_months": 3}], f"roster of {name}")
         terrs.append(t)
     doc.add("territories", terrs)
     doc.add("samples", {"samples": numbers}, "draws")

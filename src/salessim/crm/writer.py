@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import re
 import textwrap
 
 import numpy as np
@@ -104,21 +105,48 @@ def tidy(value: Any) -> Any:
     return value
 
 
-def _flow(value: Any, indent: int, room: int) -> list[str]:
-    text = yaml.safe_dump(tidy(value), default_flow_style=True, allow_unicode=True, sort_keys=False,
+def _dump(value: Any, room: int, allow_unicode: bool) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=allow_unicode, sort_keys=False,
                           width=max(room, 40))
     # only line breaks and PyYAML's document-end marker go: a value may itself be (non-breaking) space
-    text = text.removesuffix("\n").removesuffix("\n...").removesuffix("\n")
+    return text.removesuffix("\n").removesuffix("\n...").removesuffix("\n")
+
+
+def _strings(value: Any) -> bool:
+    """Whether a value holds any text (only text can need escaping)."""
+    if isinstance(value, str):
+        return True
+    if isinstance(value, dict):
+        return any(_strings(k) or _strings(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_strings(v) for v in value)
+    return False
+
+
+def _flow(value: Any, indent: int, room: int) -> list[str]:
+    value = tidy(value)
+    text = _dump(value, room, allow_unicode=True)  # names such as "José" stay readable ...
+    if _strings(value) and yaml.safe_load(text) != value:
+        text = _dump(value, room, allow_unicode=False)  # ... unless a character YAML folds (NEL, LS) needs escaping
     lines = text.splitlines()
     pad = " " * (indent + 2)
     return [lines[0]] + [pad + ln.strip() for ln in lines[1:]]
+
+
+# line breaks end a comment and YAML allows no other control character anywhere in a file
+_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    """Comment text on one line of printable characters: names from an export may hold anything."""
+    return _BREAKS.sub(" ", text)
 
 
 def _comment_lines(note: list[str], indent: int) -> list[str]:
     """Comment lines, long ones wrapped to the page width."""
     pad = " " * indent
     out = []
-    for n in note:
+    for n in map(_clean, note):
         out.extend(textwrap.wrap(n, _WIDTH, initial_indent=f"{pad}# ", subsequent_indent=f"{pad}#   ",
                                  break_on_hyphens=False) or [f"{pad}#"])
     return out
@@ -131,12 +159,12 @@ def _emit(section: Section, indent: int, out: list[str]) -> None:
         out.extend(_comment_lines(item.note, indent))
         if isinstance(value, Section):
             head = f"{pad}{item.key}:"
-            out.append(f"{head}  # {item.comment}" if item.comment else head)
+            out.append(f"{head}  # {_clean(item.comment)}" if item.comment else head)
             out.extend(_comment_lines(value.note, indent + 2))
             _emit(value, indent + 2, out)
         elif isinstance(value, list) and value and all(isinstance(v, Section) for v in value):
             head = f"{pad}{item.key}:"
-            out.append(f"{head}  # {item.comment}" if item.comment else head)
+            out.append(f"{head}  # {_clean(item.comment)}" if item.comment else head)
             for entry in value:
                 out.extend(_comment_lines(entry.note, indent + 2))
                 first, *rest = entry.items
@@ -149,7 +177,7 @@ def _emit(section: Section, indent: int, out: list[str]) -> None:
                     _emit(Section(rest), indent + 4, out)
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             head = f"{pad}{item.key}:"  # a block sequence of flow mappings: one entry a line
-            out.append(f"{head}  # {item.comment}" if item.comment else head)
+            out.append(f"{head}  # {_clean(item.comment)}" if item.comment else head)
             for entry in value:
                 lines = _flow(entry, indent + 4, _WIDTH - indent - 4)
                 out.append(f"{pad}  - {lines[0]}")
@@ -159,7 +187,7 @@ def _emit(section: Section, indent: int, out: list[str]) -> None:
             lines = _flow(value, indent, _WIDTH - len(head))
             lines[0] = head + lines[0]
             if item.comment and len(lines) == 1 and len(lines[0]) + len(item.comment) + 4 <= 2 * _WIDTH:
-                lines[0] = f"{lines[0]}  # {item.comment}"
+                lines[0] = f"{lines[0]}  # {_clean(item.comment)}"
             elif item.comment:
                 out.extend(_comment_lines([item.comment], indent))
             out.extend(lines)
