@@ -8,6 +8,8 @@ section 9 format; the rest of it is validated by today's schema and simulated.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -355,6 +357,13 @@ def test_cli_calibrate(export, tmp_path):
     assert yaml.safe_load(out.read_text())["name"] == "fy24-reforecast"
     assert (tmp_path / "fit.html").exists()
     assert list(pd.read_csv(tmp_path / "p.csv").columns) == ["file", "row", "column", "value", "problem", "action"]
+
+
+def test_import_salessim_does_not_load_the_crm_package():
+    """``salessim run`` starts fast: the CRM fits (scipy.stats, lifelines) load only when used."""
+    code = ("import sys, salessim, salessim.cli; assert 'salessim.crm' not in sys.modules; "
+            "assert 'lifelines' not in sys.modules; salessim.calibrate; assert 'salessim.crm' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_cli_help_has_examples():

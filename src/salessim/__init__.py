@@ -9,7 +9,6 @@
 
 __version__ = "0.1.0"
 
-from .crm import CrmError, calibrate  # noqa: E402
 from .engine import SimulationError, simulate  # noqa: E402
 from .results import ResultsError, open_results, save_results, scenario_of  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
@@ -37,3 +36,13 @@ __all__ = [
     "calibrate",
     "CrmError",
 ]
+
+
+def __getattr__(name: str):
+    """``salessim.calibrate`` and ``salessim.CrmError`` load the CRM package on first use, so
+    that ``import salessim`` (and every ``salessim run``) does not pay for its imports."""
+    if name in ("calibrate", "CrmError"):
+        from . import crm
+
+        return getattr(crm, name)
+    raise AttributeError(f"module 'salessim' has no attribute {name!r}")
