@@ -37,4 +37,16 @@ __all__ = [
     "PlanError",
     "optimize",
     "quotas",
+    "calibrate",
+    "CrmError",
 ]
+
+
+def __getattr__(name: str):
+    """``salessim.calibrate`` and ``salessim.CrmError`` load the CRM package on first use, so
+    that ``import salessim`` (and every ``salessim run``) does not pay for its imports."""
+    if name in ("calibrate", "CrmError"):
+        from . import crm
+
+        return getattr(crm, name)
+    raise AttributeError(f"module 'salessim' has no attribute {name!r}")

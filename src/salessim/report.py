@@ -34,7 +34,7 @@ from ._report_template import TEMPLATE
 from .summary import summarize
 from .table import format_value
 
-__all__ = ["FIGURES", "COST_VARIABLES", "ReportError", "render_report", "write_report"]
+__all__ = ["FIGURES", "COST_VARIABLES", "ReportError", "render_report", "write_report", "embed_figure"]
 
 FIGURES: tuple[tuple[str, dict, str], ...] = (
     ("bookings", {}, "Cumulative company bookings within each fiscal year: median line, P25-P75 and P10-P90 "
@@ -126,6 +126,15 @@ def _cards(ds: xr.Dataset, currency: str) -> list[dict[str, Any]]:
     return cards
 
 
+def embed_figure(fig, kind: str, caption: str) -> dict[str, Any]:
+    """A figure as the template's entry: base64 PNG, caption, alt text and size in pixels."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_FIG_DPI, metadata={"Software": None})
+    width, height = (int(round(v * _FIG_DPI)) for v in fig.get_size_inches())
+    return {"kind": kind, "data": base64.b64encode(buf.getvalue()).decode("ascii"),
+            "caption": caption, "alt": f"{kind} figure", "width": width, "height": height}
+
+
 def _figures(ds: xr.Dataset) -> list[dict[str, Any]]:
     out = []
     for kind, options, caption in FIGURES:
@@ -133,11 +142,7 @@ def _figures(ds: xr.Dataset) -> list[dict[str, Any]]:
             fig = plot.draw(ds, kind, **options)
         except plot.PlotError:
             continue  # the results lack what this picture needs; the report goes on without it
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=_FIG_DPI, metadata={"Software": None})
-        width, height = (int(round(v * _FIG_DPI)) for v in fig.get_size_inches())
-        out.append({"kind": kind, "data": base64.b64encode(buf.getvalue()).decode("ascii"),
-                    "caption": caption, "alt": f"{kind} figure", "width": width, "height": height})
+        out.append(embed_figure(fig, kind, caption))
     return out
 
 

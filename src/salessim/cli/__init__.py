@@ -6,6 +6,7 @@ One module per command family, as rasterio's ``rio/`` package does:
 - :mod:`.whatif`: ``compare``, ``sweep``, ``solve``, ``sensitivity``
 - :mod:`.outputs`: ``plot``, ``report``, ``export``
 - :mod:`.plan`: ``optimize``, ``quotas``
+- :mod:`.crm`: ``calibrate``
 
 Shared options live in :mod:`.options` and shared helpers (the user-error type, loading
 with ``--set``, output checks) in :mod:`.helpers`. Every error a user can cause prints
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import click
 
-from . import outputs, plan, run, whatif
+from . import crm, outputs, plan, run, whatif
 from .helpers import UserError
 
 __all__ = ["main", "UserError"]
@@ -38,7 +39,8 @@ def main() -> None:
 
 for _command in (run.run, run.validate, run.summary, run.keys,
                  whatif.compare_cmd, whatif.sweep_cmd, whatif.solve_cmd, whatif.sensitivity_cmd,
-                 outputs.plot_command, outputs.report_command, outputs.export_command):
+                 outputs.plot_command, outputs.report_command, outputs.export_command,
+                 crm.calibrate_command):
     main.add_command(_command)
 main.add_command(plan.optimize_cmd)
 main.add_command(plan.quotas_cmd)
