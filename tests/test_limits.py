@@ -177,6 +177,7 @@ def test_expansion_compounded_over_the_horizon_is_bounded(base):
     (("territories", 0, "deal_size", "mean"), 1e308, "territories[0].deal_size.mean", "at most 1e+15"),
     (("territories", 0, "leads_per_month"), 10**400, "territories[0].leads_per_month", "whole number of about 401 digits"),
     (("defaults", "quota_annual"), 1e16, "defaults.quota_annual", "at most 1e+15"),
+    (("defaults", "quota_annual"), 1e-300, "defaults.quota_annual", "at least 1"),
     (("defaults", "skill_sigma"), 1e300, "defaults.skill_sigma", "at most 5"),
     (("defaults", "commission", "cap"), 1e300, "defaults.commission.cap", "at most 1e+06"),
     (("goal", "annual"), [1e16, 1, 1], "goal.annual", "entry 0 must be at most 1e+15"),

@@ -22,6 +22,8 @@ from salessim.cli import main
 from salessim.results import check_results, scenario_of
 from salessim.stream import summarize_file
 
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+
 @pytest.fixture
 def good(baseline_results) -> Path:
     return baseline_results
@@ -140,6 +142,14 @@ def test_scenario_of_an_invalid_attribute_is_a_results_error(good):
     del ds.attrs["scenario"]
     with pytest.raises(ResultsError, match="no 'scenario' attribute"):
         scenario_of(ds)
+
+
+def test_summary_of_a_what_if_output_is_one_message(tmp_path):
+    """0.1.0 raised KeyError: 'bookings'."""
+    sc = salessim.load_scenario(BASELINE)
+    salessim.save_results(salessim.compare([sc, sc.with_overrides({"territories.East.reps": 9})], trials=4), tmp_path / "ab.h5")
+    result = CliRunner().invoke(main, ["summary", str(tmp_path / "ab.h5")])
+    assert result.exit_code == 2 and "is a compare output, not the results of one simulation" in result.output
 
 
 def test_a_pipe_is_not_read(tmp_path):

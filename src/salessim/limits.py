@@ -67,6 +67,7 @@ MAX_GROWTH_FACTOR = 1e6
 MAX_DEAL_CV = 100.0
 MAX_SKILL_SIGMA = 5.0
 MAX_MONEY = 1e15
+MIN_POSITIVE_QUOTA = 1.0
 MAX_FACTOR = 1e6
 MAX_CUSTOMERS = 1_000_000_000
 
@@ -149,6 +150,9 @@ LIMITS: tuple[Limit, ...] = (
     Limit("`skill_sigma`", _n(MAX_SKILL_SIGMA), "skill multipliers exp(5 z) already span 10 orders of magnitude"),
     Limit("every money amount (`deal_size.mean`, quotas, pay, costs, `existing_arr`, `goal.annual`)",
           f"{MAX_MONEY:g}", "a thousand trillion in any currency; keeps every sum over deals, months and trials finite"),
+    Limit("`quota_annual`", f"0, or at least {MIN_POSITIVE_QUOTA:g}",
+          "attainment and the default commission rate (variable_annual / quota_annual) divide by it; a tinier "
+          "quota makes both overflow"),
     Limit("factors and rates without a natural bound (`lead_multiplier`, `win_rate_multiplier`, "
           "`commission.rate`, tier `above`/`below`/`multiplier`, `cap`, `expansion_annual`)", f"{MAX_FACTOR:g}",
           "keeps products with money amounts finite"),

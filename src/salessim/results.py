@@ -156,7 +156,7 @@ def _whole(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def check_results(ds: xr.Dataset, path: str | os.PathLike) -> None:
+def check_results(ds: xr.Dataset, path: str | os.PathLike, *, what_if_ok: bool = True) -> None:
     """Raise :class:`ResultsError` unless ``ds`` is results that salessim's readers can use.
 
     The one check behind :func:`open_results` and the chunked reader of
@@ -166,7 +166,9 @@ def check_results(ds: xr.Dataset, path: str | os.PathLike) -> None:
     results, the variables every reader needs with the dimensions of the registry, and the
     stored scenario, which must be valid and match the file's months, territories, fiscal
     years, seats and trial count. A file whose ``scenario`` was edited, or that lost a
-    variable or an attribute, gets one message naming what is wrong.
+    variable or an attribute, gets one message naming what is wrong. A what-if output
+    (compare, sweep, solve, sensitivity) passes only with ``what_if_ok``: pictures read
+    those, the summary does not.
     """
     from .variables import VARIABLES
 
@@ -179,7 +181,11 @@ def check_results(ds: xr.Dataset, path: str | os.PathLike) -> None:
         if not _whole(attrs[key]) or attrs[key] < (1 if key == "trials" else 0):
             raise ResultsError(f"{path}: the {key!r} attribute must be a whole number, got {str(attrs[key])[:80]!r}")
     if "what_if" in attrs or "scenario" in ds.dims or "parameter" in ds.dims:
-        return  # what-if output or stacked plans: the picture drawn from it checks its variables
+        if what_if_ok:
+            return  # what-if output or stacked plans: the picture drawn from it checks its variables
+        kind = attrs.get("what_if", "what-if")
+        raise ResultsError(f"{path} is a {kind} output, not the results of one simulation (salessim run); "
+                           "plot it with salessim plot --kind compare or tornado")
     lacking = [name for name in REQUIRED_VARIABLES + _REQUIRED_COORDS if name not in ds.variables]
     if lacking:
         raise ResultsError(f"{path} lacks {', '.join(lacking)}: not complete salessim results (was the file edited?)")

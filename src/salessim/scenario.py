@@ -446,7 +446,12 @@ class TerritoryFields(_Strict):
     @field_validator("quota_annual")
     @classmethod
     def _quota(cls, v: float | None) -> float | None:
-        return None if v is None else _at_most(_check_nonneg(v), L.MAX_MONEY, _WHY_MONEY)
+        if v is None:
+            return None
+        if 0 < v < L.MIN_POSITIVE_QUOTA:
+            raise ValueError(f"must be 0 (no quota) or at least {L.MIN_POSITIVE_QUOTA:g} (attainment and the default "
+                             f"commission rate divide by it), got {_got(v)}")
+        return _at_most(_check_nonneg(v), L.MAX_MONEY, _WHY_MONEY)
 
 
 class TerritoryEntry(TerritoryFields):

@@ -119,7 +119,7 @@ def summarize_file(path: str | os.PathLike, chunk_trials: int = STREAM_CHUNK_TRI
     except Exception as exc:
         raise ResultsError(f"cannot read {path} as a salessim results file (HDF5): {exc}") from None
     with lazy:
-        check_results(lazy, path)
+        check_results(lazy, path, what_if_ok=False)
         n = lazy.sizes["trial"]
         summary = SummaryAccumulator(n)
         for start in range(0, n, chunk_trials):
