@@ -255,3 +255,24 @@ def test_docs_limits_lists_every_limit():
     block = text.split("<!-- limits:start -->\n", 1)[1].split("<!-- limits:end -->", 1)[0]
     assert block == L.limits_table(), "docs/limits.md is stale: paste salessim.limits.limits_table() between the markers"
     assert "docs/limits.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_trial_counts_are_bounded_and_memory_errors_are_one_message(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import salessim.cli.run as run_module
+    from salessim.cli import main
+
+    path = str(ROOT / "scenarios" / "baseline.yaml")
+    result = CliRunner().invoke(main, ["run", path, "-n", str(10**20)])
+    assert result.exit_code == 2 and f"{L.MAX_TRIALS}" in result.output.replace(",", "")
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(run_module, "simulate", exhausted)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["run", path, "-n", "5", "-o", "unused.h5"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "not enough memory" in result.output and "--stream" in result.output
+    assert not list(tmp_path.iterdir())

@@ -67,7 +67,7 @@ def _number(value: Any) -> float:
         try:
             return float(value)
         except OverflowError:  # an int beyond float range
-            raise ValueError(f"must be a number of at most {L.MAX_MONEY:g}, got {_got(value)}") from None
+            raise ValueError(f"must be a number within float range (about 1.8e308), got {_got(value)}") from None
     if isinstance(value, str):
         try:
             return float(value.replace("_", ""))
@@ -949,15 +949,18 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
         for key in REQUIRED_TERRITORY_KEYS:
             if terr.get(key) is None and defaults.get(key) is None:
                 problems.append((f"territories[{i}].{key}", "required: set it in the territory or in defaults"))
-        merged_reps = terr.get("reps", defaults.get("reps"))
-        tenure = terr.get("initial_tenure_months", defaults.get("initial_tenure_months"))
+        def merged(key: str) -> Any:  # as _picker resolves it: a null is not set
+            return terr[key] if terr.get(key) is not None else defaults.get(key)
+
+        merged_reps = merged("reps")
+        tenure = merged("initial_tenure_months")
         if isinstance(tenure, list) and _is_whole(merged_reps) and merged_reps >= 0:
             if len(tenure) != merged_reps:
-                where = "territories" if "initial_tenure_months" in terr else "defaults"
+                where = "territories" if terr.get("initial_tenure_months") is not None else "defaults"
                 loc = f"territories[{i}].initial_tenure_months" if where == "territories" else "defaults.initial_tenure_months"
                 problems.append((loc, f"must list one tenure per rep ({merged_reps} reps in territories[{i}]), got {len(tenure)} values"))
-        arr = terr.get("existing_arr", defaults.get("existing_arr"))
-        customers = terr.get("existing_customers", defaults.get("existing_customers"))
+        arr = merged("existing_arr")
+        customers = merged("existing_customers")
         if isinstance(arr, (int, float)) and arr > 0 and customers == 0 and not isinstance(customers, bool):
             problems.append((f"territories[{i}].existing_customers", f"must be >= 1 when existing_arr is above 0 (existing_arr {_got(arr)}), got 0"))
     for where, mapping in [("defaults", defaults)] + [(f"territories[{i}]", t) for i, t in enumerate(territories) if isinstance(t, dict)]:

@@ -19,8 +19,8 @@ _PLOT_OPTIONS = {"fiscal_year": ("attainment", "funnel", "territories", "tornado
                    "compare (a compare/sweep output), tornado (a sensitivity output, or a CSV with columns "
                    "parameter, low, high, base). Example: --kind attainment")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Image to write; .png or .svg picks the format [default: RESULTS-KIND.png beside the results]. "
-                   "Example: -o docs/bookings.svg")
+              help="Image to write; .png or .svg picks the format [default: RESULTS-KIND.png beside the results]; "
+                   "a path ending in / is a folder to write RESULTS-KIND.png in. Example: -o docs/bookings.svg")
 @click.option("--fiscal-year", type=int, default=None,
               help="Fiscal year for attainment, funnel, territories and tornado [default: the first full one]. "
                    "Example: --fiscal-year 2028")
@@ -62,7 +62,8 @@ def plot_command(results: str, kind: str, output: str | None, fiscal_year: int |
 @click.command("report")
 @click.argument("results", metavar="RESULTS.h5")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="HTML file to write [default: RESULTS.html beside the results]. Example: -o baseline.html")
+              help="HTML file to write [default: RESULTS.html beside the results]; a path ending in / is a folder "
+                   "to write RESULTS.html in. Example: -o baseline.html")
 def report_command(results: str, output: str | None) -> None:
     """Write one self-contained HTML report of a results file (opens offline, mails as one file).
 
@@ -90,7 +91,8 @@ def report_command(results: str, output: str | None) -> None:
                    "Example: --format csv")
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Workbook (xlsx) or folder (csv, parquet) to write [default: RESULTS.xlsx, or a RESULTS-csv / "
-                   "RESULTS-parquet folder beside the results]. Example: -o finance/baseline.xlsx")
+                   "RESULTS-parquet folder beside the results]; for xlsx, a path ending in / is a folder to write "
+                   "RESULTS.xlsx in. Example: -o finance/baseline.xlsx")
 def export_command(results: str, fmt: str, output: str | None) -> None:
     """Export the summary and per-month percentile tables (tidy) for spreadsheets.
 
