@@ -441,7 +441,7 @@ class TerritoryFields(_Strict):
     @classmethod
     def _sigma(cls, v: float | None) -> float | None:
         return None if v is None else _at_most(_check_nonneg(v), L.MAX_SKILL_SIGMA,
-                                               "skill multipliers exp(5 z) already span ten orders of magnitude")
+                                               "skill multipliers exp(5 z) already differ ten-billion-fold")
 
     @field_validator("quota_annual")
     @classmethod
