@@ -19,6 +19,14 @@ Three tables, each long ("tidy": one row per observation, one column per field):
 ``csv`` and ``parquet`` write a folder with one file per table (``summary.csv``,
 ``monthly.csv``, ``about.csv``); ``xlsx`` writes one workbook with one sheet per table.
 Each file is written atomically.
+
+Spreadsheets evaluate text that looks like a formula, and names and descriptions are
+user text, so the csv and xlsx exports neutralise formula injection as the OWASP
+CSV-injection guidance says (:mod:`salessim.textsafe`): in csv, a text cell starting with
+``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``; in xlsx such a cell
+is written as a text cell (with Excel's quote prefix), never as a formula, and keeps its
+exact text. Numbers are numbers in both. Parquet is read by programs, not spreadsheets,
+and keeps every text exactly.
 """
 
 from __future__ import annotations
@@ -33,10 +41,13 @@ import xarray as xr
 
 from ._files import write_atomic
 from .summary import summarize
+from .textsafe import is_formula_like, printable, spreadsheet_text
 
-__all__ = ["FORMATS", "STATISTICS", "MONTHLY_COLUMNS", "ExportError", "tables", "monthly_table", "export"]
+__all__ = ["FORMATS", "TABLES", "STATISTICS", "MONTHLY_COLUMNS", "ExportError", "tables", "monthly_table", "export",
+           "spreadsheet_safe"]
 
 FORMATS = ("csv", "xlsx", "parquet")
+TABLES = ("summary", "monthly", "about")  # the tables of every export, in order
 STATISTICS = ("mean", "p10", "p25", "p50", "p75", "p90")
 MONTHLY_COLUMNS = ["metric", "month", "fiscal_year", "territory", "statistic", "value", "unit"]
 ALL = "all"
@@ -131,7 +142,16 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     if missing or "month" not in ds["bookings"].dims or "scenario" in ds.dims:
         raise ExportError("an export needs the results of one simulation (salessim run); this file lacks "
                           + (", ".join(missing) if missing else "monthly bookings of a single scenario"))
-    return {"summary": summarize(ds), "monthly": monthly_table(ds), "about": about_table(ds)}
+    return dict(zip(TABLES, (summarize(ds), monthly_table(ds), about_table(ds))))
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every formula-like text cell prefixed by ``'`` (OWASP), for csv; numbers untouched."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(spreadsheet_text)
+    return out
 
 
 def _cells(frame: pd.DataFrame):
@@ -146,6 +166,7 @@ def _cells(frame: pd.DataFrame):
 
 def _write_xlsx(frames: dict[str, pd.DataFrame], tmp: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)  # streams rows: several times faster than cell by cell
@@ -155,9 +176,23 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], tmp: Path) -> None:
         for j, col in enumerate(frame.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
             sheet.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
-        sheet.append([str(c) for c in frame.columns])
+        def text_cell(value: str) -> WriteOnlyCell:
+            # openpyxl writes text starting with "=" as a formula; this stays text, and the
+            # quote prefix keeps Excel from evaluating it even after the cell is edited
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
+
+        def cell(value):
+            if not isinstance(value, str):
+                return value
+            value = printable(value, lines=True)  # worksheets cannot hold control characters
+            return text_cell(value) if is_formula_like(value) else value
+
+        sheet.append([cell(c) for c in map(str, frame.columns)])
         for row in _cells(frame):
-            sheet.append(row)
+            sheet.append([cell(v) for v in row])
     book.save(tmp)
 
 
@@ -184,7 +219,8 @@ def export(ds: xr.Dataset, out: str | os.PathLike, fmt: str) -> list[Path]:
     for name, frame in frames.items():
         target = out / f"{name}.{fmt}"
         if fmt == "csv":
-            written.append(write_atomic(target, lambda tmp, f=frame: f.to_csv(tmp, index=False)))
+            safe = spreadsheet_safe(frame)
+            written.append(write_atomic(target, lambda tmp, f=safe: f.to_csv(tmp, index=False)))
         else:
             written.append(write_atomic(target, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow", index=False)))
     return written

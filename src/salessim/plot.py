@@ -13,6 +13,11 @@ drew on: the ``Axes`` for one-panel kinds, the ``Figure`` for multi-panel kinds.
 Figures are built on ``matplotlib.figure.Figure`` directly, never through ``pyplot``: no
 display and no global figure registry are touched (rendering goes through the Agg
 canvas), so the module is safe in servers, tests and notebooks alike.
+
+Names, currencies and parameter paths are user text: they pass through
+:func:`salessim.textsafe.plot_text` (``$`` escaped, control characters shown), so a
+territory called ``$\frac$`` is drawn as written instead of failing as mathtext, and
+:func:`save` renders with ``text.usetex`` off, so no text ever reaches LaTeX.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
@@ -32,6 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ._files import write_atomic
+from .textsafe import plot_text
 
 __all__ = [
     "KINDS",
@@ -49,6 +56,7 @@ __all__ = [
     "FORMATS",
     "draw",
     "save",
+    "text_settings",
 ]
 
 TENURE_BANDS: tuple[tuple[float, float, str], ...] = (
@@ -77,7 +85,7 @@ def _currency(ds: xr.Dataset | None) -> str:
     cur = ds.attrs.get("currency")
     if not cur and "bookings" in ds:
         cur = ds["bookings"].attrs.get("units", "")
-    return str(cur or "")
+    return plot_text(cur or "")
 
 
 def format_money(value: float, currency: str = "", decimals: int | None = None) -> str:
@@ -128,7 +136,7 @@ def _need(ds: xr.Dataset, names: Sequence[str], what: str) -> None:
 
 def _title_name(ds: xr.Dataset) -> str:
     name = ds.attrs.get("scenario_name") or ""
-    return f"{name}: " if name else ""
+    return f"{plot_text(name)}: " if name else ""
 
 
 def _fiscal_year(ds: xr.Dataset, fiscal_year: int | None) -> int:
@@ -343,7 +351,7 @@ def funnel(ds: xr.Dataset, ax: Axes | None = None, fiscal_year: int | None = Non
         unworked = totals["leads_unworked"][:, k].mean() / leads if leads else np.nan
         ax.annotate(f"win/lead {conv:.1%}\nunworked {unworked:.0%}", xy=(x[k], top[k]), xytext=(0, 6),
                     textcoords="offset points", ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(x, terr)
+    ax.set_xticks(x, [plot_text(t) for t in terr])
     ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{y:,.0f}"))
     ax.set_xlabel("territory")
@@ -375,7 +383,7 @@ def territories(ds: xr.Dataset, ax: Sequence[Axes] | None = None, fiscal_year: i
     quota = ds["quota"].values[:, idx, :].sum(axis=1).mean(axis=0)
     reps = ds["headcount"].values[:, idx, :].mean(axis=(0, 1))
     leads = ds["leads"].values[:, idx, :].mean(axis=(0, 1))
-    labels = [f"{t}\n{r:.1f} reps\n{(l / r if r else np.nan):.0f} leads/rep/mo" for t, r, l in zip(terr, reps, leads)]
+    labels = [f"{plot_text(t)}\n{r:.1f} reps\n{(l / r if r else np.nan):.0f} leads/rep/mo" for t, r, l in zip(terr, reps, leads)]
     box = {"whis": (10, 90), "showfliers": False, "patch_artist": True, "widths": 0.55,
            "medianprops": {"color": "black", "linewidth": 1.5}}
     parts = left.boxplot([booked[:, k] for k in range(len(terr))], tick_labels=labels, **box)
@@ -396,7 +404,7 @@ def territories(ds: xr.Dataset, ax: Sequence[Axes] | None = None, fiscal_year: i
         v = att.values[:, seat_terr == t].ravel()
         v = v[np.isfinite(v)]
         groups.append(v if v.size else np.array([np.nan]))
-        rlabels.append(f"{t}\n{np.mean(v >= 1.0):.0%} at quota" if v.size else f"{t}\nno reps")
+        rlabels.append(f"{plot_text(t)}\n{np.mean(v >= 1.0):.0%} at quota" if v.size else f"{plot_text(t)}\nno reps")
     parts = right.boxplot(groups, tick_labels=rlabels, **box)
     for patch, color in zip(parts["boxes"], SERIES):
         patch.set_facecolor(color)
@@ -515,7 +523,7 @@ def compare(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_ylabel(f"bookings in the fiscal year ({currency})" if currency else "bookings in the fiscal year")
     ax.set_xlabel("fiscal year (number above a box: P(goal))")
     ax.set_ylim(top=ax.get_ylim()[1] * 1.06)
-    handles = [Patch(facecolor=SERIES[s % len(SERIES)], alpha=0.8, label=name) for s, name in enumerate(names)]
+    handles = [Patch(facecolor=SERIES[s % len(SERIES)], alpha=0.8, label=plot_text(name)) for s, name in enumerate(names)]
     handles.append(Line2D([], [], color=RED, linestyle="--", label="goal"))
     ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=9, ncols=min(n + 1, 5))
     ax.set_title(f"bookings by scenario ({annual.shape[2]:,} trials each; boxes P25-P75, whiskers P10-P90)",
@@ -557,7 +565,7 @@ def _tornado_frame(data: xr.Dataset | pd.DataFrame, fiscal_year: int | None,
         for col in ("low_value", "high_value"):
             if col in sel:
                 frame[col] = sel[col].values
-        currency = str(data.attrs.get("currency", data["low"].attrs.get("units", "")))
+        currency = plot_text(data.attrs.get("currency", data["low"].attrs.get("units", "")))
     else:
         frame = data.copy()
         if "metric" in frame:
@@ -566,7 +574,7 @@ def _tornado_frame(data: xr.Dataset | pd.DataFrame, fiscal_year: int | None,
             years = sorted(int(y) for y in frame["fiscal_year"].unique())
             fy = years[0] if fiscal_year is None or not years else int(fiscal_year)
             frame = frame[frame["fiscal_year"] == fy]
-        currency = str(frame.attrs.get("currency", data.attrs.get("currency", "")))
+        currency = plot_text(frame.attrs.get("currency", data.attrs.get("currency", "")))
     missing = [c for c in ("parameter", "low", "high", "base") if c not in frame]
     if missing:
         raise PlotError(f"the tornado picture needs the column(s)/variable(s) {', '.join(missing)}")
@@ -603,11 +611,11 @@ def tornado(data: xr.Dataset | pd.DataFrame, ax: Axes | None = None, fiscal_year
     if fraction:
         fmt = lambda v: f"{v:.1%}"  # noqa: E731
         dfmt = lambda d: f"{100 * d:+.1f} pp"  # noqa: E731
-        axis_label = f"mean {metric}"
+        axis_label = f"mean {plot_text(metric)}"
     else:
         fmt = lambda v: format_money(v, currency)  # noqa: E731
         dfmt = lambda d: _delta(d, currency)  # noqa: E731
-        axis_label = f"mean {metric} ({currency})" if currency else f"mean {metric}"
+        axis_label = f"mean {plot_text(metric)} ({currency})" if currency else f"mean {plot_text(metric)}"
     if fy is not None:
         axis_label += f", FY{fy}"
     base = float(frame["base"].iloc[0])
@@ -619,7 +627,7 @@ def tornado(data: xr.Dataset | pd.DataFrame, ax: Axes | None = None, fiscal_year
         setting = ""
         if "low_value" in frame and "high_value" in frame:
             setting = f"\n({_short(row.low_value)} / {_short(row.high_value)})"
-        labels.append(f"{row.parameter}{setting}")
+        labels.append(f"{plot_text(row.parameter)}{plot_text(setting)}")
     low = frame["low"].to_numpy(dtype=float) - base
     high = frame["high"].to_numpy(dtype=float) - base
     ax.barh(y, low, left=base, height=0.6, color=ORANGE, label="low setting")
@@ -639,7 +647,7 @@ def tornado(data: xr.Dataset | pd.DataFrame, ax: Axes | None = None, fiscal_year
     ax.set_yticks(y, labels)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt(v)))
     ax.set_xlabel(axis_label)
-    ax.set_title(f"sensitivity of mean {metric}" + (f" in FY{fy}" if fy is not None else "")
+    ax.set_title(f"sensitivity of mean {plot_text(metric)}" + (f" in FY{fy}" if fy is not None else "")
                  + f": base {fmt(base)}; largest swing on top", loc="left")
     ax.legend(loc="lower right", frameon=False, fontsize=9, ncols=2)
     ax.grid(True, axis="x", color="#dddddd", linewidth=0.8)
@@ -675,6 +683,13 @@ KINDS = {
 FORMATS = {".png": "png", ".svg": "svg"}
 
 
+def text_settings():
+    """A context in which to draw and save pictures of user text: mathtext parsing on (the
+    escapes of :func:`~salessim.textsafe.plot_text` rely on it) and LaTeX off, whatever the
+    user's matplotlibrc says."""
+    return rc_context({"text.usetex": False, "text.parse_math": True})
+
+
 def draw(data: xr.Dataset | pd.DataFrame, kind: str, **options) -> Figure:
     """Draw picture ``kind`` on a new Figure and return the Figure."""
     if kind not in KINDS:
@@ -689,6 +704,7 @@ def save(data: xr.Dataset | pd.DataFrame, kind: str, path: str | os.PathLike, dp
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise PlotError(f"cannot tell the image format from {path.name!r}: end the name with .png or .svg")
-    fig = draw(data, kind, **options)
-    metadata = {"Software": None} if fmt == "png" else {"Date": None}
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata))
+    with text_settings():
+        fig = draw(data, kind, **options)
+        metadata = {"Software": None} if fmt == "png" else {"Date": None}
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata))

@@ -129,7 +129,8 @@ def _cards(ds: xr.Dataset, currency: str) -> list[dict[str, Any]]:
 def embed_figure(fig, kind: str, caption: str) -> dict[str, Any]:
     """A figure as the template's entry: base64 PNG, caption, alt text and size in pixels."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_FIG_DPI, metadata={"Software": None})
+    with plot.text_settings():  # user text in the figure is text, whatever the user's matplotlibrc says
+        fig.savefig(buf, format="png", dpi=_FIG_DPI, metadata={"Software": None})
     width, height = (int(round(v * _FIG_DPI)) for v in fig.get_size_inches())
     return {"kind": kind, "data": base64.b64encode(buf.getvalue()).decode("ascii"),
             "caption": caption, "alt": f"{kind} figure", "width": width, "height": height}
@@ -138,11 +139,12 @@ def embed_figure(fig, kind: str, caption: str) -> dict[str, Any]:
 def _figures(ds: xr.Dataset) -> list[dict[str, Any]]:
     out = []
     for kind, options, caption in FIGURES:
-        try:
-            fig = plot.draw(ds, kind, **options)
-        except plot.PlotError:
-            continue  # the results lack what this picture needs; the report goes on without it
-        out.append(embed_figure(fig, kind, caption))
+        with plot.text_settings():
+            try:
+                fig = plot.draw(ds, kind, **options)
+            except plot.PlotError:
+                continue  # the results lack what this picture needs; the report goes on without it
+            out.append(embed_figure(fig, kind, caption))
     return out
 
 

@@ -22,9 +22,10 @@ except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fall
     from zlib import compress as _deflate
 import xarray as xr
 
-from .scenario import Scenario
+from ._files import refuse_special
+from .scenario import Scenario, ScenarioError
 
-__all__ = ["ResultsError", "save_results", "open_results", "scenario_of"]
+__all__ = ["ResultsError", "save_results", "open_results", "scenario_of", "check_results", "REQUIRED_VARIABLES"]
 
 _TRIAL_CHUNK_BYTES = 4 * 2**20  # aim for HDF5 chunks of about 4 MiB
 _COMPLEVEL = 1  # gzip level 1: files ~3% larger than level 4, written much faster
@@ -103,6 +104,7 @@ def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     Creates the parent folder if needed. Returns the path written.
     """
     path = Path(path)
+    refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -119,23 +121,113 @@ def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
 
 
 def open_results(path: str | os.PathLike) -> xr.Dataset:
-    """Read a results file fully into memory (the file is closed on return)."""
+    """Read a results file fully into memory (the file is closed on return).
+
+    Raises
+    ------
+    ResultsError
+        The file is missing, not a regular file, not salessim results, or fails
+        :func:`check_results` (edited, incomplete or inconsistent).
+    """
     path = Path(path)
     if not path.exists():
         raise ResultsError(f"no such results file: {path}")
     if path.is_dir():
         raise ResultsError(f"is a directory, not a results file: {path}")
+    if not path.is_file():  # a pipe would block the reader, a device never ends
+        raise ResultsError(f"{path} is not a regular file (a device, pipe or socket), so not a results file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # h5netcdf warns about foreign files before we reject them
             ds = xr.load_dataset(path, engine="h5netcdf", phony_dims="access")
     except Exception as exc:  # h5py/h5netcdf raise many kinds for a non-HDF5 file
         raise ResultsError(f"cannot read {path} as a salessim results file (HDF5): {exc}") from None
-    if "salessim_version" not in ds.attrs or "scenario" not in ds.attrs:
-        raise ResultsError(f"{path} is an HDF5 file but not salessim results (no salessim_version/scenario attributes)")
+    check_results(ds, path)
     return ds
 
 
+# What every reader of a simulation's results (summary, report, export, plot) relies on.
+REQUIRED_VARIABLES = ("headcount", "ramped_fte", "hires", "departures", "leads", "leads_unworked", "opportunities",
+                      "wins", "bookings", "quota", "pipeline_end", "goal", "attainment", "tenure")
+_REQUIRED_COORDS = ("trial", "month", "territory", "fiscal_year", "seat", "fiscal_year_of_month")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_results(ds: xr.Dataset, path: str | os.PathLike, *, what_if_ok: bool = True) -> None:
+    """Raise :class:`ResultsError` unless ``ds`` is results that salessim's readers can use.
+
+    The one check behind :func:`open_results` and the chunked reader of
+    :func:`salessim.stream.summarize_file`. It reads only attributes, dimensions and
+    coordinates (a lazily opened file stays unread): the provenance attributes
+    (``salessim_version``, ``scenario``, ``seed``, ``trials``), then, for a simulation's
+    results, the variables every reader needs with the dimensions of the registry, and the
+    stored scenario, which must be valid and match the file's months, territories, fiscal
+    years, seats and trial count. A file whose ``scenario`` was edited, or that lost a
+    variable or an attribute, gets one message naming what is wrong. A what-if output
+    (compare, sweep, solve, sensitivity) passes only with ``what_if_ok``: pictures read
+    those, the summary does not.
+    """
+    from .variables import VARIABLES
+
+    attrs = ds.attrs
+    if "salessim_version" not in attrs or "scenario" not in attrs:
+        raise ResultsError(f"{path} is an HDF5 file but not salessim results (no salessim_version/scenario attributes)")
+    for key in ("seed", "trials"):
+        if key not in attrs:
+            raise ResultsError(f"{path} lacks the {key!r} attribute of salessim results (was the file edited?)")
+        if not _whole(attrs[key]) or attrs[key] < (1 if key == "trials" else 0):
+            raise ResultsError(f"{path}: the {key!r} attribute must be a whole number, got {str(attrs[key])[:80]!r}")
+    if "what_if" in attrs or "scenario" in ds.dims or "parameter" in ds.dims:
+        if what_if_ok:
+            return  # what-if output or stacked plans: the picture drawn from it checks its variables
+        kind = attrs.get("what_if", "what-if")
+        raise ResultsError(f"{path} is a {kind} output, not the results of one simulation (salessim run); "
+                           "plot it with salessim plot --kind compare or tornado")
+    lacking = [name for name in REQUIRED_VARIABLES + _REQUIRED_COORDS if name not in ds.variables]
+    if lacking:
+        raise ResultsError(f"{path} lacks {', '.join(lacking)}: not complete salessim results (was the file edited?)")
+    for var in VARIABLES:
+        if var.name in ds.data_vars and ds[var.name].dims != var.dims:
+            raise ResultsError(f"{path}: {var.name} has dimensions {ds[var.name].dims}, salessim results have {var.dims}")
+    if ds.sizes["trial"] != int(attrs["trials"]):
+        raise ResultsError(f"{path}: the 'trials' attribute says {int(attrs['trials']):,} but the file holds "
+                           f"{ds.sizes['trial']:,} trials")
+    sc = _stored_scenario(attrs["scenario"], path)
+    territories = [str(t) for t in ds["territory"].values]
+    expected = {
+        "months": (ds.sizes["month"], sc.horizon_months),
+        "territories": (territories, [t.name for t in sc.territories]),
+        "fiscal years": ([int(y) for y in ds["fiscal_year"].values], [y for y, _ in sc.fiscal_years()]),
+        "seats": (ds.sizes["seat"], len(sc.seat_territories())),
+    }
+    for what, (found, wanted) in expected.items():
+        if found != wanted:
+            raise ResultsError(f"{path}: the file's {what} ({str(found)[:80]}) do not match its scenario attribute "
+                               f"({str(wanted)[:80]}); was the file edited?")
+
+
+def _stored_scenario(text: object, source: str | os.PathLike) -> Scenario:
+    if not isinstance(text, str):
+        raise ResultsError(f"{source}: the 'scenario' attribute is not text, so the scenario cannot be read")
+    try:
+        return Scenario.from_yaml(text, source="results file")
+    except ScenarioError as exc:
+        shown = "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in exc.problems[:3])
+        more = f" (and {len(exc.problems) - 3} more)" if len(exc.problems) > 3 else ""
+        raise ResultsError(f"{source}: the scenario stored in the file is not valid (was it edited?): {shown}{more}") from None
+
+
 def scenario_of(ds: xr.Dataset) -> Scenario:
-    """The scenario a results Dataset was simulated from (from its ``scenario`` attribute)."""
-    return Scenario.from_yaml(ds.attrs["scenario"], source="results file")
+    """The scenario a results Dataset was simulated from (from its ``scenario`` attribute).
+
+    Raises
+    ------
+    ResultsError
+        The attribute is missing, not text, or not a valid scenario.
+    """
+    if "scenario" not in ds.attrs:
+        raise ResultsError("the results have no 'scenario' attribute, so their scenario is unknown")
+    return _stored_scenario(ds.attrs["scenario"], "results")

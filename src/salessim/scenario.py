@@ -39,6 +39,10 @@ from pydantic import (
     model_validator,
 )
 
+from . import limits as L
+from .textsafe import CONTROL_CHARACTERS
+from .yamlsafe import YAMLInputError, load as _load_yaml, read_file as _read_yaml_file
+
 __all__ = [
     "Scenario",
     "ScenarioError",
@@ -60,7 +64,10 @@ def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, got {value}")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond float range
+            raise ValueError(f"must be a number within float range (about 1.8e308), got {_got(value)}") from None
     if isinstance(value, str):
         try:
             return float(value.replace("_", ""))
@@ -78,10 +85,51 @@ def _is_whole(value: Any) -> bool:
 
 def _nonneg_whole(value: Any) -> int:
     if not _is_whole(value):
-        raise ValueError(f"must be a whole number, got {value!r}")
+        raise ValueError(f"must be a whole number, got {_cut(repr(value))}")
     if value < 0:
-        raise ValueError(f"must be a non-negative whole number, got {value}")
+        raise ValueError(f"must be a non-negative whole number, got {_got(value)}")
     return value
+
+
+# Reasons quoted by the bound messages (docs/limits.md has the full table).
+_WHY_SEAT_INDEX = f"a seat's random-stream address holds the rep's index in {L.SEAT_INDEX_BITS} bits"
+_WHY_MONEY = "a larger amount is a typing mistake, and sums over deals, months and trials must stay finite"
+_WHY_FACTOR = "products with money amounts must stay finite"
+_WHY_CUSTOMERS = "churned-customer counts are int32 and churn draws grow with the customer count"
+
+
+def _plain_name(v: str) -> str:
+    """A name is one line of visible text: no control characters, no bidi overrides, bounded length."""
+    if len(v) > L.MAX_NAME_CHARS:
+        raise ValueError(f"must be at most {L.MAX_NAME_CHARS} characters (names label tables, plots and files), "
+                         f"got {len(v):,}: {_got(v)}")
+    bad = CONTROL_CHARACTERS.search(v)
+    if bad:
+        raise ValueError(f"must not contain control or bidirectional-override characters (U+{ord(bad.group()):04X} "
+                         f"at position {bad.start()}), got {_got(v)}")
+    return v
+
+
+def _at_most(value: Any, bound: float, why: str) -> Any:
+    """``value``, or a ValueError naming the bound and why it exists (NaN and inf pass: other checks report them)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > bound and (
+            isinstance(value, int) or math.isfinite(value)):
+        shown = f"{bound:,}" if isinstance(bound, int) else f"{bound:g}"
+        raise ValueError(f"must be at most {shown} ({why}), got {_got(value)}")
+    return value
+
+
+def _max_items(bound: int, why: str):
+    """A before-validator refusing a list longer than ``bound`` before its entries are validated."""
+    def check(value: Any) -> Any:
+        if isinstance(value, list) and len(value) > bound:
+            raise ValueError(f"must list at most {bound:,} entries ({why}), got {len(value):,}")
+        return value
+    return BeforeValidator(check)
+
+
+def _tenure(value: Any) -> int:
+    return _at_most(_nonneg_whole(value), L.MAX_TENURE_MONTHS, "a hundred years of service")
 
 
 def _unit_interval(value: float) -> float:
@@ -90,14 +138,17 @@ def _unit_interval(value: float) -> float:
     return value
 
 
-Count = Annotated[Any, BeforeValidator(_nonneg_whole)]
+Tenure = Annotated[Any, BeforeValidator(_tenure)]
 Fraction = Annotated[Number, AfterValidator(_unit_interval)]
 NonNegative = Annotated[Number, AfterValidator(lambda v: _check_nonneg(v))]  # defined below
+Factor = Annotated[Number, AfterValidator(lambda v: _at_most(_check_nonneg(v), L.MAX_FACTOR, _WHY_FACTOR))]
 # one tenure for every starting rep, or a list with one per rep (errors then name the entry)
 TenureMonths = Annotated[
-    Annotated[Count, Tag("one")] | Annotated[list[Count], Tag("each")],
+    Annotated[Tenure, Tag("one")]
+    | Annotated[list[Tenure], _max_items(L.MAX_REPS_PER_TERRITORY, _WHY_SEAT_INDEX), Tag("each")],
     Discriminator(lambda v: "each" if isinstance(v, list) else "one"),
 ]
+PmfMonths = Annotated[list[NonNegative], _max_items(L.MAX_PMF_MONTHS, "the longest horizon")]
 
 
 class ScenarioError(ValueError):
@@ -111,21 +162,33 @@ class ScenarioError(ValueError):
     def __str__(self) -> str:
         where = f" {self.source}" if self.source else ""
         n = len(self.problems)
-        head = f"invalid scenario{where}: {n} problem{'s' if n != 1 else ''}"
-        lines = [f"  {loc}: {msg}" if loc else f"  {msg}" for loc, msg in self.problems]
+        head = f"invalid scenario{where}: {n:,} problem{'s' if n != 1 else ''}"
+        # every problem is kept in .problems; the message shows the first ones, each cut to
+        # a bounded length, so no input can make an error message of megabytes
+        shown = self.problems[: L.MAX_PROBLEMS_SHOWN]
+        lines = [_cut(f"  {loc}: {msg}" if loc else f"  {msg}", 4 * L.MAX_VALUE_CHARS + 100) for loc, msg in shown]
+        if n > len(shown):
+            lines.append(f"  ... and {n - len(shown):,} more problems")
         return "\n".join([head, *lines])
 
 
 # --------------------------------------------------------------------------- helpers
 
 
+def _cut(text: str, limit: int = L.MAX_VALUE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _got(value: Any) -> str:
-    """Render an offending value the way a user wrote it."""
+    """Render an offending value the way a user wrote it (cut to a bounded length)."""
     if isinstance(value, str):
-        return repr(value)
+        return _cut(repr(value))
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * L.MAX_VALUE_CHARS:
+        # str() of a huge int is long, slow, and refused past 4,300 digits
+        return f"a whole number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    return _cut(str(value))
 
 
 def _parse_month(value: Any) -> tuple[int, int]:
@@ -149,10 +212,10 @@ def _check_pmf(values: list[float]) -> list[float]:
     _check_finite(values)
     for i, v in enumerate(values):
         if v < 0:
-            raise ValueError(f"entry {i} must be a non-negative probability, got {_got(v)} in {values}")
+            raise ValueError(f"entry {i} must be a non-negative probability, got {_got(v)} in {_got(values)}")
     total = math.fsum(values)
     if abs(total - 1.0) > PMF_TOLERANCE:
-        raise ValueError(f"must sum to 1 (within {PMF_TOLERANCE:g}), got {values} summing to {total:.12g}")
+        raise ValueError(f"must sum to 1 (within {PMF_TOLERANCE:g}), got {_got(values)} summing to {total:.12g}")
     return [v / total for v in values]
 
 
@@ -196,12 +259,12 @@ class DealSize(_Strict):
     def _mean(cls, v: float) -> float:
         if not math.isfinite(v) or v <= 0:
             raise ValueError(f"must be a finite number > 0, got {_got(v)}")
-        return v
+        return _at_most(v, L.MAX_MONEY, _WHY_MONEY)
 
     @field_validator("cv")
     @classmethod
     def _cv(cls, v: float) -> float:
-        return _check_nonneg(v)
+        return _at_most(_check_nonneg(v), L.MAX_DEAL_CV, "beyond it the lognormal's mean rests on a few extreme deals")
 
 
 class AttritionBand(_Strict):
@@ -215,7 +278,7 @@ class AttritionBand(_Strict):
     def _until(cls, v: int | None) -> int | None:
         if v is not None and v < 1:
             raise ValueError(f"must be a whole number >= 1, got {_got(v)}")
-        return v
+        return _at_most(v, L.MAX_BAND_MONTH, "no rep's tenure reaches it; omit until_month on the last band")
 
     @field_validator("annual")
     @classmethod
@@ -226,15 +289,15 @@ class AttritionBand(_Strict):
 class Tier(_Strict):
     """One accelerator tier: the marginal commission rate times ``multiplier`` above ``above`` x quota."""
 
-    above: NonNegative = Field(description="attainment above which the tier applies (1.0 = 100% of quota)|fraction of quota|required")
-    multiplier: NonNegative = Field(description="multiple of the base commission rate paid on bookings in the tier|factor|required")
+    above: Factor = Field(description="attainment above which the tier applies (1.0 = 100% of quota)|fraction of quota|required")
+    multiplier: Factor = Field(description="multiple of the base commission rate paid on bookings in the tier|factor|required")
 
 
 class Decelerator(_Strict):
     """A lower marginal rate on bookings below a threshold."""
 
-    below: NonNegative = Field(description="attainment below which the reduced rate applies|fraction of quota|required")
-    multiplier: NonNegative = Field(description="multiple of the base commission rate paid on bookings below the threshold|factor|required")
+    below: Factor = Field(description="attainment below which the reduced rate applies|fraction of quota|required")
+    multiplier: Factor = Field(description="multiple of the base commission rate paid on bookings below the threshold|factor|required")
 
 
 class Commission(_Strict):
@@ -242,14 +305,14 @@ class Commission(_Strict):
 
     period: Literal["month", "quarter", "year"] = Field("quarter", description="fiscal period over which attainment is measured and commission paid: month, quarter or year|-|quarter")
     rate: Number | None = Field(None, description="base commission rate on bookings; default variable_annual / quota_annual|fraction of bookings|variable / quota")
-    accelerators: list[Tier] = Field(default_factory=list, description="tiers `{above, multiplier}` with increasing `above`, e.g. `[{above: 1.0, multiplier: 1.5}, {above: 1.5, multiplier: 2.0}]`|-|none")
+    accelerators: Annotated[list[Tier], _max_items(L.MAX_COMMISSION_TIERS, "each payout walks the tiers")] = Field(default_factory=list, description="tiers `{above, multiplier}` with increasing `above`, e.g. `[{above: 1.0, multiplier: 1.5}, {above: 1.5, multiplier: 2.0}]`|-|none")
     decelerator: Decelerator | None = Field(None, description="optional `{below, multiplier}`: reduced rate on bookings below `below` x quota|-|none")
     cap: Number | None = Field(None, description="most a rep can earn in a period, as a multiple of the period's target incentive (rate x quota)|multiple of target|none")
 
     @field_validator("rate", "cap")
     @classmethod
     def _nonneg(cls, v: float | None) -> float | None:
-        return None if v is None else _check_nonneg(v)
+        return None if v is None else _at_most(_check_nonneg(v), L.MAX_FACTOR, _WHY_FACTOR)
 
     @field_validator("accelerators")
     @classmethod
@@ -275,17 +338,17 @@ class TerritoryFields(_Strict):
     leads_per_month: Number | None = Field(None, description="expected inbound leads per month before seasonality, growth and downturns|leads/month|required")
     lead_to_opportunity: Number | None = Field(None, description="share of worked leads that become opportunities|fraction|required")
     win_rate: Number | None = Field(None, description="share of opportunities won (times the rep's skill and any downturn multiplier, capped at 1)|fraction|required")
-    sales_cycle_months: list[NonNegative] | None = Field(None, description="pmf of months from opportunity to booking (entry k = k months)|pmf over months|[1.0]")
+    sales_cycle_months: PmfMonths | None = Field(None, description="pmf of months from opportunity to booking (entry k = k months)|pmf over months|[1.0]")
     deal_size: DealSize | None = Field(None, description="lognormal value of a won deal: `{mean, cv}`|currency|required")
-    ramp: list[Fraction] | None = Field(None, description="productivity by tenure month (entry 0 = first month); 1.0 after the list ends|fraction|[] (no ramp)")
+    ramp: Annotated[list[Fraction], _max_items(L.MAX_RAMP_MONTHS, "five years of ramp")] | None = Field(None, description="productivity by tenure month (entry 0 = first month); 1.0 after the list ends|fraction|[] (no ramp)")
     capacity_leads_per_month: Number | None = Field(None, description="leads one fully ramped rep can work per month; null = unlimited|leads/month|null")
     attrition_annual: Number | None = Field(None, description="annual attrition rate, the same at every tenure; exclusive with attrition_by_tenure|fraction|0")
-    attrition_by_tenure: list[AttritionBand] | None = Field(None, description="annual attrition by tenure band: `[{until_month: 12, annual: 0.4}, {annual: 0.25}]`|fraction|none")
+    attrition_by_tenure: Annotated[list[AttritionBand], _max_items(L.MAX_ATTRITION_BANDS, "each departure time walks the bands")] | None = Field(None, description="annual attrition by tenure band: `[{until_month: 12, annual: 0.4}, {annual: 0.25}]`|fraction|none")
     skill_sigma: Number | None = Field(None, description="sd of the log of a rep's persistent productivity multiplier (mean 1) on win rate|log-sd|0")
     quota_annual: Number | None = Field(None, description="annual quota of a fully ramped rep|currency/year|required")
     quota_ramped: StrictBool | None = Field(None, description="new hires' monthly quota follows the ramp curve|true/false|true")
     backfill: StrictBool | None = Field(None, description="replace reps who leave|true/false|true")
-    time_to_fill_months: list[NonNegative] | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
+    time_to_fill_months: PmfMonths | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
     orphaned_deal_close_rate: Number | None = Field(None, description="probability that a won deal whose owner left before it booked still books (to the territory)|fraction|0.5")
     base_salary_annual: Number | None = Field(None, description="base salary of a rep, paid monthly while in seat|currency/year|0")
     variable_annual: Number | None = Field(None, description="target incentive: variable pay of a fully ramped rep at 100% of quota|currency/year|0")
@@ -303,22 +366,27 @@ class TerritoryFields(_Strict):
     @field_validator("reps")
     @classmethod
     def _reps(cls, v: int | None) -> int | None:
-        return None if v is None else _check_count(v)
+        return None if v is None else _at_most(_check_count(v), L.MAX_REPS_PER_TERRITORY, _WHY_SEAT_INDEX)
 
     @field_validator("leads_per_month")
     @classmethod
     def _leads(cls, v: float | None) -> float | None:
         return None if v is None else _check_nonneg(v)
 
-    @field_validator("base_salary_annual", "variable_annual", "hiring_cost", "overhead_per_rep_month", "existing_arr", "expansion_annual")
+    @field_validator("base_salary_annual", "variable_annual", "hiring_cost", "overhead_per_rep_month", "existing_arr")
     @classmethod
     def _money(cls, v: float | None) -> float | None:
-        return None if v is None else _check_nonneg(v)
+        return None if v is None else _at_most(_check_nonneg(v), L.MAX_MONEY, _WHY_MONEY)
+
+    @field_validator("expansion_annual")
+    @classmethod
+    def _expansion(cls, v: float | None) -> float | None:
+        return None if v is None else _at_most(_check_nonneg(v), L.MAX_FACTOR, _WHY_FACTOR)
 
     @field_validator("existing_customers")
     @classmethod
     def _customers(cls, v: int | None) -> int | None:
-        return None if v is None else _check_count(v)
+        return None if v is None else _at_most(_check_count(v), L.MAX_CUSTOMERS, _WHY_CUSTOMERS)
 
     @field_validator("lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate",
                      "cost_of_sale_rate", "churn_annual", "gross_margin")
@@ -339,7 +407,7 @@ class TerritoryFields(_Strict):
         _check_finite(v)
         for i, x in enumerate(v):
             if not 0.0 <= x <= 1.0:
-                raise ValueError(f"entry {i} must be between 0 and 1, got {_got(x)} in {v}")
+                raise ValueError(f"entry {i} must be between 0 and 1, got {_got(x)} in {_got(v)}")
         return [float(x) for x in v]
 
     @field_validator("capacity_leads_per_month")
@@ -369,10 +437,21 @@ class TerritoryFields(_Strict):
             previous = band.until_month
         return v
 
-    @field_validator("skill_sigma", "quota_annual")
+    @field_validator("skill_sigma")
     @classmethod
-    def _nonneg(cls, v: float | None) -> float | None:
-        return None if v is None else _check_nonneg(v)
+    def _sigma(cls, v: float | None) -> float | None:
+        return None if v is None else _at_most(_check_nonneg(v), L.MAX_SKILL_SIGMA,
+                                               "skill multipliers exp(5 z) already differ ten-billion-fold")
+
+    @field_validator("quota_annual")
+    @classmethod
+    def _quota(cls, v: float | None) -> float | None:
+        if v is None:
+            return None
+        if 0 < v < L.MIN_POSITIVE_QUOTA:
+            raise ValueError(f"must be 0 (no quota) or at least {L.MIN_POSITIVE_QUOTA:g} (attainment and the default "
+                             f"commission rate divide by it), got {_got(v)}")
+        return _at_most(_check_nonneg(v), L.MAX_MONEY, _WHY_MONEY)
 
 
 class TerritoryEntry(TerritoryFields):
@@ -383,7 +462,7 @@ class TerritoryEntry(TerritoryFields):
     def _name(cls, v: str) -> str:
         if not v.strip():
             raise ValueError(f"must not be empty, got {v!r}")
-        return v
+        return _plain_name(v)
 
 
 class Downturn(_Strict):
@@ -404,12 +483,12 @@ class Downturn(_Strict):
     def _d(cls, v: int) -> int:
         if v < 1:
             raise ValueError(f"must be a whole number >= 1, got {_got(v)}")
-        return v
+        return _at_most(v, MAX_HORIZON_MONTHS, "the longest horizon")
 
     @field_validator("lead_multiplier", "win_rate_multiplier")
     @classmethod
     def _m(cls, v: float) -> float:
-        return _check_nonneg(v)
+        return _at_most(_check_nonneg(v), L.MAX_FACTOR, _WHY_FACTOR)
 
 
 class Market(_Strict):
@@ -448,6 +527,8 @@ class Goal(_Strict):
         for i, x in enumerate(v):
             if not math.isfinite(x) or x < 0:
                 raise ValueError(f"entry {i} must be a finite number >= 0, got {_got(x)}")
+            if x > L.MAX_MONEY:
+                raise ValueError(f"entry {i} must be at most {L.MAX_MONEY:g} ({_WHY_MONEY}), got {_got(x)}")
         return [float(x) for x in v]
 
 
@@ -465,7 +546,7 @@ class HirePlanEntry(_Strict):
     @field_validator("hires")
     @classmethod
     def _hires(cls, v: int) -> int:
-        return _check_count(v)
+        return _at_most(_check_count(v), L.MAX_HIRES_PER_ENTRY, f"a hire's random-stream address holds its index in {L.SEAT_INDEX_BITS} bits")
 
 
 class ScenarioFile(_Strict):
@@ -478,20 +559,30 @@ class ScenarioFile(_Strict):
     goal: Goal = Field(description="company bookings goal: `{annual: [...]}`|currency/year|required")
     market: Market = Field(default_factory=Market, description="demand shared by all territories: seasonality, growth, downturn|-|no seasonality, no growth, no downturn")
     defaults: TerritoryFields = Field(default_factory=TerritoryFields, description="per-territory keys merged into every territory that does not set them|-|empty")
-    territories: list[TerritoryEntry] = Field(description="the territories, each a mapping of per-territory keys plus `name`|-|required")
-    hiring_plan: list[HirePlanEntry] = Field(default_factory=list, description="planned hires: `{month, territory, hires}` entries|-|empty")
+    territories: Annotated[list[TerritoryEntry], _max_items(L.MAX_TERRITORIES, "per-territory tables must fit in memory")] = Field(description="the territories, each a mapping of per-territory keys plus `name`|-|required")
+    hiring_plan: Annotated[list[HirePlanEntry], _max_items(L.MAX_HIRING_PLAN_ENTRIES, f"a hired seat's random-stream address holds its entry in {L.SEAT_GROUP_BITS} bits")] = Field(default_factory=list, description="planned hires: `{month, territory, hires}` entries|-|empty")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME_RE.match(v):
             raise ValueError(f"must start with a letter or digit and use only letters, digits and _ . - (it names the results file), got {_got(v)}")
+        return _plain_name(v)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str) -> str:
+        if len(v) > L.MAX_DESCRIPTION_CHARS:
+            raise ValueError(f"must be at most {L.MAX_DESCRIPTION_CHARS:,} characters (it is shown in summaries and reports), got {len(v):,}")
         return v
 
     @field_validator("start")
     @classmethod
     def _start(cls, v: str) -> str:
-        _parse_month(v)
+        year, _ = _parse_month(v)
+        if not L.MIN_START_YEAR <= year <= L.MAX_START_YEAR:
+            raise ValueError(f"must be a month from {L.MIN_START_YEAR}-01 to {L.MAX_START_YEAR}-12 (months are stored as "
+                             f"datetime64[ns], which ends in 2262), got {_got(v)}")
         return v
 
     @field_validator("horizon_months")
@@ -549,6 +640,7 @@ TERRITORY_DEFAULTS: dict[str, Any] = {
     "expansion_annual": 0.0,
     "gross_margin": 1.0,
 }
+_NULL_IS_A_VALUE = {"capacity_leads_per_month"}  # null = unlimited; any other null means "not set"
 REQUIRED_TERRITORY_KEYS = ("reps", "leads_per_month", "lead_to_opportunity", "win_rate", "deal_size", "quota_annual")
 _ATTRITION_KEYS = ("attrition_annual", "attrition_by_tenure")
 
@@ -592,12 +684,18 @@ class Territory:
     gross_margin: float
 
 
-def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Territory:
-    own = entry.model_fields_set
-    inherited = defaults.model_fields_set
-    if own & set(_ATTRITION_KEYS):
+def _picker(defaults: TerritoryFields, entry: TerritoryEntry):
+    """``pick(key)``: a territory's value of a per-territory key: its own, else defaults', else built in.
+
+    A key set to null counts as not set, except where null is itself a setting
+    (``capacity_leads_per_month: null`` is unlimited capacity).
+    """
+    def given(model: TerritoryFields, key: str) -> bool:
+        return key in model.model_fields_set and (getattr(model, key) is not None or key in _NULL_IS_A_VALUE)
+
+    if any(given(entry, k) for k in _ATTRITION_KEYS):
         attrition_source = entry  # a territory's own attrition key replaces both defaults
-    elif inherited & set(_ATTRITION_KEYS):
+    elif any(given(defaults, k) for k in _ATTRITION_KEYS):
         attrition_source = defaults
     else:
         attrition_source = None
@@ -606,12 +704,18 @@ def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Terr
         if key in _ATTRITION_KEYS:
             if attrition_source is None:
                 return TERRITORY_DEFAULTS[key]
-            return getattr(attrition_source, key) if key in attrition_source.model_fields_set else None
-        if key in own:
+            return getattr(attrition_source, key) if given(attrition_source, key) else None
+        if given(entry, key):
             return getattr(entry, key)
-        if key in inherited:
+        if given(defaults, key):
             return getattr(defaults, key)
-        return TERRITORY_DEFAULTS[key]
+        return TERRITORY_DEFAULTS.get(key)  # None for a required key that is missing
+
+    return pick
+
+
+def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Territory:
+    pick = _picker(defaults, entry)
 
     reps = pick("reps")
     tenure = pick("initial_tenure_months")
@@ -692,6 +796,8 @@ class Scenario:
         except ValidationError as exc:
             problems.extend(_format_pydantic(exc, data))
         problems.extend(_cross_checks(data))
+        if spec is not None:
+            problems.extend(_resource_checks(spec))
         if problems:
             raise ScenarioError(_dedupe(problems), source)
         assert spec is not None
@@ -701,9 +807,9 @@ class Scenario:
     def from_yaml(cls, text: str, source: str | None = None) -> Scenario:
         """Parse and validate YAML text (such as a results file's ``scenario`` attribute)."""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ScenarioError([("", f"not valid YAML: {exc}")], source) from None
+            data = _load_yaml(text)
+        except YAMLInputError as exc:
+            raise ScenarioError([(f"line {exc.line}" if exc.line else "", exc.message)], source) from None
         return cls.from_dict(data, source)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
@@ -793,13 +899,15 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_yaml_file(path)  # refuses devices, pipes and oversized files before reading
     except FileNotFoundError:
         raise ScenarioError([("", f"no such file: {path}")], str(path)) from None
     except IsADirectoryError:
         raise ScenarioError([("", f"is a directory, not a scenario file: {path}")], str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([("", f"cannot read {path}: {exc}")], str(path)) from None
+    except YAMLInputError as exc:
+        raise ScenarioError([("", f"cannot read {path}: it {exc.message}")], str(path)) from None
+    except OSError as exc:
+        raise ScenarioError([("", f"cannot read {path}: {exc.strerror or exc}")], str(path)) from None
     return Scenario.from_yaml(text, str(path))
 
 
@@ -839,21 +947,24 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
             else:
                 names[name] = i
         for key in REQUIRED_TERRITORY_KEYS:
-            if key not in terr and key not in defaults:
+            if terr.get(key) is None and defaults.get(key) is None:
                 problems.append((f"territories[{i}].{key}", "required: set it in the territory or in defaults"))
-        merged_reps = terr.get("reps", defaults.get("reps"))
-        tenure = terr.get("initial_tenure_months", defaults.get("initial_tenure_months"))
+        def merged(key: str) -> Any:  # as _picker resolves it: a null is not set
+            return terr[key] if terr.get(key) is not None else defaults.get(key)
+
+        merged_reps = merged("reps")
+        tenure = merged("initial_tenure_months")
         if isinstance(tenure, list) and _is_whole(merged_reps) and merged_reps >= 0:
             if len(tenure) != merged_reps:
-                where = "territories" if "initial_tenure_months" in terr else "defaults"
+                where = "territories" if terr.get("initial_tenure_months") is not None else "defaults"
                 loc = f"territories[{i}].initial_tenure_months" if where == "territories" else "defaults.initial_tenure_months"
                 problems.append((loc, f"must list one tenure per rep ({merged_reps} reps in territories[{i}]), got {len(tenure)} values"))
-        arr = terr.get("existing_arr", defaults.get("existing_arr"))
-        customers = terr.get("existing_customers", defaults.get("existing_customers"))
+        arr = merged("existing_arr")
+        customers = merged("existing_customers")
         if isinstance(arr, (int, float)) and arr > 0 and customers == 0 and not isinstance(customers, bool):
             problems.append((f"territories[{i}].existing_customers", f"must be >= 1 when existing_arr is above 0 (existing_arr {_got(arr)}), got 0"))
     for where, mapping in [("defaults", defaults)] + [(f"territories[{i}]", t) for i, t in enumerate(territories) if isinstance(t, dict)]:
-        if all(k in mapping for k in _ATTRITION_KEYS):
+        if all(mapping.get(k) is not None for k in _ATTRITION_KEYS):
             problems.append((f"{where}.attrition_by_tenure", "set either attrition_annual or attrition_by_tenure, not both"))
 
     start = horizon = None
@@ -888,6 +999,97 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
         if len(goal["annual"]) != len(years):
             labels = ", ".join(f"FY{y}" for y, _ in years) or "none"
             problems.append(("goal.annual", f"must give one value per fiscal year fully inside the horizon ({len(years)}: {labels}), got {len(goal['annual'])} values"))
+    return problems
+
+
+def _resource_checks(spec: ScenarioFile) -> list[tuple[str, str]]:
+    """Bounds that depend on several keys (docs/limits.md), on a file that passed the field rules.
+
+    They keep whatever ``validate`` accepts runnable in time and memory proportional to
+    the work, with every count inside int32 and every amount finite.
+    """
+    problems: list[tuple[str, str]] = []
+    h = spec.horizon_months
+    picks = [_picker(spec.defaults, t) for t in spec.territories]
+    k_count = len(picks)
+    if k_count * h > L.MAX_TERRITORY_MONTHS:
+        problems.append(("territories", f"{k_count:,} territories x {h} months = {k_count * h:,} territory-months, more than "
+                                        f"the limit of {L.MAX_TERRITORY_MONTHS:,} (one trial's results would not fit in 8 MB); "
+                                        "use fewer territories or a shorter horizon"))
+    seats = sum(p("reps") or 0 for p in picks) + sum(e.hires for e in spec.hiring_plan)
+    if seats * h > L.MAX_SEAT_MONTHS:
+        problems.append(("hiring_plan" if spec.hiring_plan else "territories",
+                         f"{seats:,} seats (starting reps plus planned hires) x {h} months = {seats * h:,} seat-months, "
+                         f"more than the limit of {L.MAX_SEAT_MONTHS:,} (a trial keeps every seat's future bookings per "
+                         "month); use fewer seats or a shorter horizon"))
+
+    years = h / 12.0
+    log_limit = math.log(L.MAX_GROWTH_FACTOR)
+    growth = spec.market.annual_growth
+    if years * math.log1p(growth) > log_limit:
+        problems.append(("market.annual_growth", f"compounded over the horizon ({h} months) multiplies lead volume by "
+                                                 f"{_power(growth, years)}, more than the limit of {L.MAX_GROWTH_FACTOR:g}, got {_got(growth)}"))
+    else:
+        problems.extend(_lead_peaks(spec, picks))
+    for i, pick in enumerate(picks):
+        expansion = pick("expansion_annual") or 0.0
+        if years * math.log1p(expansion) > log_limit:
+            problems.append((f"territories[{i}].expansion_annual",
+                             f"compounded over the horizon ({h} months) multiplies ARR by {_power(expansion, years)}, "
+                             f"more than the limit of {L.MAX_GROWTH_FACTOR:g}, got {_got(expansion)}"))
+        arr, deal = pick("existing_arr") or 0.0, pick("deal_size")
+        if pick("existing_customers") is None and arr > 0 and deal is not None and arr / deal.mean > L.MAX_CUSTOMERS + 0.5:
+            problems.append((f"territories[{i}].existing_customers",
+                             f"not set, so existing_arr / deal_size.mean = {arr / deal.mean:.3g} customers, more than the "
+                             f"limit of {L.MAX_CUSTOMERS:,} ({_WHY_CUSTOMERS}); set existing_customers"))
+    return problems
+
+
+def _power(rate: float, years: float) -> str:
+    log10 = years * math.log1p(rate) / math.log(10.0)
+    return f"{10**log10:.3g}" if log10 < 300 else f"10^{log10:.0f}"
+
+
+def _lead_peaks(spec: ScenarioFile, picks: list) -> list[tuple[str, str]]:
+    """Each territory's largest expected leads in one month: the kernel's Poisson mean at its peak."""
+    market = spec.market
+    _, m0 = _parse_month(spec.start)
+    log_growth = math.log1p(market.annual_growth) / 12.0
+    peak, peak_t = -math.inf, 0  # log of the largest seasonality x growth factor over the horizon
+    for t in range(spec.horizon_months):
+        season = market.seasonality[(m0 - 1 + t) % 12]
+        if season > 0 and math.log(season) + t * log_growth > peak:
+            peak, peak_t = math.log(season) + t * log_growth, t
+    # the horizon's total of the same factor, in log space so it never overflows
+    terms = [math.log(market.seasonality[(m0 - 1 + t) % 12]) + t * log_growth
+             for t in range(spec.horizon_months) if market.seasonality[(m0 - 1 + t) % 12] > 0]
+    top = max(terms, default=-math.inf)
+    log_total = top + math.log(math.fsum(math.exp(x - top) for x in terms)) if terms else -math.inf
+    dt = market.downturn
+    shock = max(1.0, dt.lead_multiplier) if dt is not None and dt.probability_per_year > 0 else 1.0
+    problems = []
+    leads_all = math.fsum(pick("leads_per_month") or 0.0 for pick in picks)
+    if leads_all > 0 and log_total > -math.inf:
+        log_trial = math.log(leads_all) + log_total + math.log(shock)
+        if log_trial > math.log(L.MAX_LEADS_PER_TRIAL):
+            shown = f"{math.exp(log_trial):.3g}" if log_trial < 690 else f"10^{log_trial / math.log(10.0):.0f}"
+            problems.append(("territories", f"expected leads over the horizon add up to {shown} per trial, more than the "
+                                            f"limit of {L.MAX_LEADS_PER_TRIAL:.0e}: every lead is drawn and every won deal "
+                                            "simulated, so one trial would take minutes or more"))
+    for i, pick in enumerate(picks):
+        leads = pick("leads_per_month")
+        if not leads or peak == -math.inf:
+            continue
+        log_peak = math.log(leads) + peak + math.log(shock)
+        if log_peak > math.log(L.MAX_LEADS_PER_TERRITORY_MONTH):
+            y0, _ = _parse_month(spec.start)
+            month = f"{y0 + (m0 - 1 + peak_t) // 12:04d}-{(m0 - 1 + peak_t) % 12 + 1:02d}"
+            shown = f"{math.exp(log_peak):.3g}" if log_peak < 690 else f"10^{log_peak / math.log(10.0):.0f}"
+            problems.append((f"territories[{i}].leads_per_month",
+                             f"expected leads reach {shown} in one month ({month}: leads_per_month {leads:g} x seasonality "
+                             f"and growth {math.exp(peak):.3g}" + (f" x downturn {shock:g}" if shock > 1 else "")
+                             + f"), more than the limit of {L.MAX_LEADS_PER_TERRITORY_MONTH:,} per territory-month: "
+                             "counts are int32 and every won deal is simulated one by one"))
     return problems
 
 

@@ -106,7 +106,7 @@ def summarize_file(path: str | os.PathLike, chunk_trials: int = STREAM_CHUNK_TRI
 
     import xarray as xr
 
-    from .results import ResultsError, open_results
+    from .results import ResultsError, check_results, open_results
 
     path = Path(path)
     open_results_check = path.exists() and path.is_file()
@@ -119,10 +119,13 @@ def summarize_file(path: str | os.PathLike, chunk_trials: int = STREAM_CHUNK_TRI
     except Exception as exc:
         raise ResultsError(f"cannot read {path} as a salessim results file (HDF5): {exc}") from None
     with lazy:
-        if "salessim_version" not in lazy.attrs or "scenario" not in lazy.attrs:
-            raise ResultsError(f"{path} is an HDF5 file but not salessim results (no salessim_version/scenario attributes)")
+        check_results(lazy, path, what_if_ok=False)
         n = lazy.sizes["trial"]
         summary = SummaryAccumulator(n)
         for start in range(0, n, chunk_trials):
-            summary.add(lazy.isel(trial=slice(start, min(n, start + chunk_trials))).load())
+            try:
+                part = lazy.isel(trial=slice(start, min(n, start + chunk_trials))).load()
+            except Exception as exc:  # a damaged chunk: h5py raises OSError, numcodecs others
+                raise ResultsError(f"cannot read trials {start:,}.. of {path}: {exc}") from None
+            summary.add(part)
         return summary.frame(), dict(lazy.attrs)

@@ -1,4 +1,9 @@
-"""Render the summary table for a terminal with rich: one table per section."""
+"""Render the summary table for a terminal with rich: one table per section.
+
+Every name, description, unit and path is user text: it reaches rich as a ``Text``
+(:func:`salessim.textsafe.terminal`), never as markup, so ``[/]`` or an ANSI escape in a
+territory name prints as written.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ import pandas as pd
 import xarray as xr
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from .textsafe import terminal
 
 _PERCENT_UNITS = {"fraction", "probability"}
 SECTION_TITLES = {
@@ -37,13 +45,17 @@ def render_summary(ds_or_attrs, table: pd.DataFrame, saved_to: Path | None = Non
     """Print ``table`` (from summarize) under a heading from a Dataset's (or a mapping's) attributes."""
     console = console or Console(width=120)
     attrs = ds_or_attrs.attrs if isinstance(ds_or_attrs, xr.Dataset) else ds_or_attrs
-    console.print(f"[bold]{attrs.get('scenario_name', '')}[/bold]: {int(attrs['trials']):,} trials, seed {attrs['seed']}"
-                  + (f" - {attrs['description']}" if attrs.get("description") else ""))
+    heading = Text.assemble(terminal(attrs.get("scenario_name", ""), style="bold"),
+                            f": {int(attrs['trials']):,} trials, seed {int(attrs['seed'])}")
+    if attrs.get("description"):
+        heading.append_text(Text(" - ").append_text(terminal(attrs["description"])))
+    console.print(heading)
     sections = table["section"].unique() if "section" in table else [None]
     for section in sections:
         rows = table if section is None else table[table["section"] == section]
         per_territory = section == "territory"
-        out = Table(title=SECTION_TITLES.get(section, section), title_justify="left", show_lines=False)
+        title = SECTION_TITLES.get(section, section)
+        out = Table(title=None if title is None else terminal(title), title_justify="left", show_lines=False)
         columns = [("metric", "left"), ("period", "left")] + ([("territory", "left")] if per_territory else [])
         columns += [("mean", "right"), ("± se", "right"), ("P10", "right"), ("P50", "right"), ("P90", "right"), ("unit", "left")]
         for col, justify in columns:
@@ -58,7 +70,7 @@ def render_summary(ds_or_attrs, table: pd.DataFrame, saved_to: Path | None = Non
             cells += [format_value(row.mean, unit), format_value(row.se, unit), format_value(row.p10, unit),
                       format_value(row.p50, unit), format_value(row.p90, unit),
                       "" if unit in _PERCENT_UNITS else unit]
-            out.add_row(*cells)
+            out.add_row(*map(terminal, cells))
         console.print(out)
     if saved_to is not None:
-        console.print(f"results saved to {saved_to}")
+        console.print(Text("results saved to ").append_text(terminal(saved_to)))

@@ -23,7 +23,19 @@ from .helpers import UserError
 __all__ = ["main", "UserError"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; a run that needs more memory than the machine has is a user's
+    choice of size, so it gets one message (exit 2) rather than a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MemoryError:
+            raise UserError("not enough memory for this run: use fewer trials (-n), smaller chunks "
+                            "(--chunk-trials) or run --stream") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="salessim")
 def main() -> None:
     """salessim: simulate a sales organisation month by month and answer how likely the goal is.

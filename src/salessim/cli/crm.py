@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .helpers import UserError
+from .helpers import UserError, output_path
 from .options import seed_option
 
 
@@ -78,12 +78,12 @@ def _print_fits(cal) -> None:
 @click.option("--base", type=click.Path(dir_okay=False), default=None,
               help="Scenario whose goal, quotas, pay, hiring plan and other keys the data cannot inform are kept. "
                    "Example: --base scenarios/baseline.yaml")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+@click.option("-o", "--output", required=True,
               help="Scenario YAML to write; the open pipeline goes beside it as OUT-pipeline.csv. "
                    "Example: -o scenarios/calibrated.yaml")
-@click.option("--report", type=click.Path(dir_okay=False), default=None,
+@click.option("--report", default=None,
               help="Also write the fit report (HTML with figures). Example: --report fit.html")
-@click.option("--problems", type=click.Path(dir_okay=False), default=None,
+@click.option("--problems", default=None,
               help="Write every problem row (file, row, column, value, problem, action) as CSV. "
                    "Example: --problems problems.csv")
 @click.option("--since", default=None, metavar="DATE",
@@ -124,11 +124,10 @@ def calibrate_command(opportunities: str, reps: str | None, preset: str | None, 
 
     from ..crm import CrmError, calibrate
 
-    out = Path(output)
-    for flag, path in (("--output", out), ("--report", Path(report) if report else None),
-                       ("--problems", Path(problems) if problems else None)):
-        if path is not None and path.is_dir():
-            raise UserError(f"{flag} {path} is a directory; give a file name")
+    inputs = [p for p in (opportunities, reps, map_file, base) if p]
+    out = output_path(output, Path("calibrated.yaml"), inputs)
+    report = str(output_path(report, Path("fit.html"), inputs)) if report else None
+    problems = str(output_path(problems, Path("problems.csv"), inputs)) if problems else None
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise UserError(f"--output {out}: a scenario file name ends in .yaml")
     if preset and map_file:

@@ -7,23 +7,40 @@ exit status 2, nothing written.
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
-import yaml
 
+from ..limits import MAX_SET_VALUE_BYTES, MAX_VALUE_CHARS
 from ..results import ResultsError, open_results, save_results
 from ..scenario import Scenario, ScenarioError, load_scenario
+from ..textsafe import printable
+from ..yamlsafe import YAMLInputError, load as load_yaml
 
-__all__ = ["UserError", "parse_sets", "load", "open_source", "writing", "refuse_directory", "check_output",
-           "save", "runs_progress", "library_call"]
+__all__ = ["UserError", "parse_sets", "load", "open_source", "writing", "output_path", "whatif_output",
+           "save", "runs_progress", "library_call", "echo"]
 
 
 class UserError(click.ClickException):
-    """A mistake in the user's input: message, no traceback, exit status 2."""
+    """A mistake in the user's input: message, no traceback, exit status 2.
+
+    The message is shown as text: control characters in it (an ANSI escape in a file
+    name or a value) are printed as visible escapes, never sent to the terminal.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(printable(message, lines=True))
+
+
+def echo(message: str, **kwargs) -> None:
+    """``click.echo`` of a line that may hold user text (paths, names): control characters escaped."""
+    click.echo(printable(message, lines=True), **kwargs)
 
 
 def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
@@ -34,9 +51,11 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
         if not sep or not path.strip():
             raise UserError(f"--set expects PATH=VALUE such as territories.East.win_rate=0.5, got {pair!r}")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            raise UserError(f"--set {path}: cannot read the value {text!r} (write numbers, true/false, null or [a, b])") from None
+            value = load_yaml(text, limit_bytes=MAX_SET_VALUE_BYTES) if text.strip() else None
+        except YAMLInputError as exc:
+            shown = repr(text) if len(text) <= MAX_VALUE_CHARS else repr(text[:MAX_VALUE_CHARS]) + "..."
+            raise UserError(f"--set {path}: cannot read the value {shown}: {exc.message} "
+                            "(write numbers, true/false, null or [a, b])") from None
         overrides[path.strip()] = value
     return overrides
 
@@ -79,19 +98,96 @@ def writing(results: str, out: Path, library_error: type[Exception]):
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
-def refuse_directory(out: Path) -> None:
-    if out.exists() and out.is_dir():
-        raise UserError(f"--output {out} is a directory; give a file name")
+def _names_a_folder(text: str) -> bool:
+    return text.endswith("/") or text.endswith(os.sep) or bool(os.altsep and text.endswith(os.altsep))
 
 
-def check_output(output: str | None) -> Path | None:
-    """The ``-o`` path of a what-if command (None: nothing is written)."""
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if os.path.samefile(a, b):  # hard links and symlinks to one file
+            return True
+    except OSError:  # one of them does not exist (yet)
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _check_target(target: Path, inputs: Sequence[Path], default_name: str) -> None:
+    """Refuse writing ``target``: an input of the command, a folder, a device or pipe, or under a file."""
+    for given in inputs:
+        if _same_file(target, given):
+            raise UserError(f"--output {target} is the input {given} of this command; writing it would destroy "
+                            "the input: choose another name")
+    try:
+        mode = os.stat(target).st_mode  # follows symlinks: a link to /dev/null is a device
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError:  # no permission to look: the write reports it
+        return
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UserError(f"--output {target} is a directory; give a file name such as {target / default_name}, "
+                        f"or end the path with / to write {default_name} inside it")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UserError(f"--output {target} exists and is not a regular file (a device, pipe or socket); "
+                        "salessim writes only new files or replaces regular files")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise UserError(f"--output {target}: {parent} is a file, not a folder")
+
+
+def output_path(output: str | None, default: Path, inputs: Sequence[str | os.PathLike] = (), *,
+                folder: bool = False, files: Sequence[str] = ()) -> Path:
+    """The path a command writes, checked before any work is done.
+
+    The one rule for every ``-o`` (README, "Output paths"):
+
+    - without ``-o``, ``default``; a path ending in ``/`` names a folder, and the default
+      file name is written inside it (created if needed);
+    - never an input of the same command (the same path, or the same file through a
+      link), never an existing folder, device, pipe or socket: only new paths and
+      regular files are written (and replaced atomically).
+
+    Parameters
+    ----------
+    output : str or None
+        The ``-o`` value as typed.
+    default : Path
+        What the command writes without ``-o``; its name is used inside a folder.
+    inputs : sequence of paths
+        Every file the command reads (scenario, results, tables).
+    folder : bool
+        The output is a folder of ``files`` (csv and parquet exports): ``-o`` names the
+        folder itself, which must be a folder or new, and each file in it follows the rule.
+
+    Raises
+    ------
+    UserError
+        With the path and the rule it breaks.
+    """
     if output is None:
-        return None
-    out = Path(output)
-    if out.exists() and out.is_dir():
-        raise UserError(f"--output {out} is a directory; give a file name such as {out / 'whatif.h5'}")
+        out = Path(default)
+    elif _names_a_folder(output) and not folder:
+        out = Path(output) / Path(default).name
+    else:
+        out = Path(output)
+    given = [Path(p) for p in inputs]
+    if not folder:
+        _check_target(out, given, Path(default).name)
+        return out
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--output {out} is a file; this export writes a folder with one file per table")
+    for given_input in given:
+        if _same_file(out, given_input):
+            raise UserError(f"--output {out} is the input {given_input} of this command; choose another name")
+    for name in files:
+        _check_target(out / name, given, name)
     return out
+
+
+def whatif_output(output: str | None, command: str, inputs: Sequence[str | os.PathLike]) -> Path | None:
+    """The ``-o`` path of a what-if command (None: nothing is written); ``-o folder/`` writes COMMAND.h5 there."""
+    return None if output is None else output_path(output, Path(f"{command}.h5"), inputs)
 
 
 def save(ds, out: Path | None) -> None:
@@ -102,7 +198,7 @@ def save(ds, out: Path | None) -> None:
         save_results(ds, out)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
-    click.echo(f"saved to {out}")
+    echo(f"saved to {out}")
 
 
 def library_call(fn, *args, **kwargs):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .helpers import UserError, open_source, refuse_directory, writing
+from .helpers import UserError, echo, open_source, output_path, writing
 
 _PLOT_OPTIONS = {"fiscal_year": ("attainment", "funnel", "territories", "tornado"),
                  "by_tenure": ("attainment",), "metric": ("tornado",)}
@@ -19,8 +19,8 @@ _PLOT_OPTIONS = {"fiscal_year": ("attainment", "funnel", "territories", "tornado
                    "compare (a compare/sweep output), tornado (a sensitivity output, or a CSV with columns "
                    "parameter, low, high, base). Example: --kind attainment")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Image to write; .png or .svg picks the format [default: RESULTS-KIND.png beside the results]. "
-                   "Example: -o docs/bookings.svg")
+              help="Image to write; .png or .svg picks the format [default: RESULTS-KIND.png beside the results]; "
+                   "a path ending in / is a folder to write RESULTS-KIND.png in. Example: -o docs/bookings.svg")
 @click.option("--fiscal-year", type=int, default=None,
               help="Fiscal year for attainment, funnel, territories and tornado [default: the first full one]. "
                    "Example: --fiscal-year 2028")
@@ -44,10 +44,9 @@ def plot_command(results: str, kind: str, output: str | None, fiscal_year: int |
 
     if kind not in plotting.KINDS:
         raise UserError(f"--kind {kind!r} is not a picture kind; choose one of {', '.join(plotting.KINDS)}")
-    out = Path(output) if output else Path(results).with_name(f"{Path(results).stem}-{kind}.png")
+    out = output_path(output, Path(results).with_name(f"{Path(results).stem}-{kind}.png"), [results])
     if out.suffix.lower() not in plotting.FORMATS:
         raise UserError(f"--output {out}: cannot tell the image format; end the name with .png or .svg")
-    refuse_directory(out)
     options = {"fiscal_year": fiscal_year, "by_tenure": by_tenure or None, "metric": metric}
     for name, value in options.items():
         if value is not None and kind not in _PLOT_OPTIONS[name]:
@@ -57,13 +56,14 @@ def plot_command(results: str, kind: str, output: str | None, fiscal_year: int |
     data = open_source(results, kind)
     with writing(results, out, plotting.PlotError):
         plotting.save(data, kind, out, dpi=dpi, **options)
-    click.echo(f"wrote {out}")
+    echo(f"wrote {out}")
 
 
 @click.command("report")
 @click.argument("results", metavar="RESULTS.h5")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="HTML file to write [default: RESULTS.html beside the results]. Example: -o baseline.html")
+              help="HTML file to write [default: RESULTS.html beside the results]; a path ending in / is a folder "
+                   "to write RESULTS.html in. Example: -o baseline.html")
 def report_command(results: str, output: str | None) -> None:
     """Write one self-contained HTML report of a results file (opens offline, mails as one file).
 
@@ -77,12 +77,11 @@ def report_command(results: str, output: str | None) -> None:
     """
     from ..report import ReportError, write_report
 
-    out = Path(output) if output else Path(results).with_suffix(".html")
-    refuse_directory(out)
+    out = output_path(output, Path(results).with_suffix(".html"), [results])
     ds = open_source(results)
     with writing(results, out, ReportError):
         write_report(ds, out, source=results)
-    click.echo(f"wrote {out}")
+    echo(f"wrote {out}")
 
 
 @click.command("export")
@@ -92,7 +91,8 @@ def report_command(results: str, output: str | None) -> None:
                    "Example: --format csv")
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Workbook (xlsx) or folder (csv, parquet) to write [default: RESULTS.xlsx, or a RESULTS-csv / "
-                   "RESULTS-parquet folder beside the results]. Example: -o finance/baseline.xlsx")
+                   "RESULTS-parquet folder beside the results]; for xlsx, a path ending in / is a folder to write "
+                   "RESULTS.xlsx in. Example: -o finance/baseline.xlsx")
 def export_command(results: str, fmt: str, output: str | None) -> None:
     """Export the summary and per-month percentile tables (tidy) for spreadsheets.
 
@@ -104,21 +104,21 @@ def export_command(results: str, fmt: str, output: str | None) -> None:
       salessim export results/baseline.h5 --format xlsx -o baseline.xlsx
       salessim export results/baseline.h5 --format csv -o baseline-tables
     """
-    from ..export import FORMATS, ExportError, export
+    from ..export import FORMATS, TABLES, ExportError, export
 
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not an export format; choose one of {', '.join(FORMATS)}")
     stem = Path(results).with_suffix("")
-    out = Path(output) if output else (stem.with_suffix(".xlsx") if fmt == "xlsx" else stem.with_name(f"{stem.name}-{fmt}"))
     if fmt == "xlsx":
-        refuse_directory(out)
+        out = output_path(output, stem.with_suffix(".xlsx"), [results])
         if out.suffix.lower() != ".xlsx":
             raise UserError(f"--output {out}: an xlsx export needs a file name ending in .xlsx")
-    elif out.exists() and not out.is_dir():
-        raise UserError(f"--output {out} is a file; a {fmt} export writes a folder with one file per table")
+    else:
+        out = output_path(output, stem.with_name(f"{stem.name}-{fmt}"), [results], folder=True,
+                          files=[f"{name}.{fmt}" for name in TABLES])
     ds = open_source(results)
     with writing(results, out, ExportError):
         written = export(ds, out, fmt)
     for path in written:
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")

@@ -15,18 +15,18 @@ from .. import plan as _plan
 from ..plan import render as _render
 from ..plan.writing import proposal_yaml, write_proposal
 from ..whatif.common import parse_number
-from .helpers import UserError, library_call, load, parse_sets, runs_progress
+from .helpers import UserError, library_call, load, output_path, parse_sets, runs_progress
 from .options import seed_option, set_option
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                        help="Print tables, or one JSON document for scripts. Example: --format json > plan.json")
 
 
-def _scenario_output(output: str | None) -> Path | None:
-    """The ``-o`` path for a scenario YAML (None: nothing is written)."""
+def _scenario_output(output: str | None, scenario: str, command: str) -> Path | None:
+    """The ``-o`` path for a scenario YAML (None: nothing is written), checked by the one output rule."""
     if output is None:
         return None
-    out = Path(output)  # click has refused a directory already
+    out = output_path(output, Path(f"{command}.yaml"), [scenario])
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise UserError(f"--output {out}: a scenario file must end in .yaml or .yml")
     return out
@@ -74,7 +74,7 @@ def _write(out: Path | None, scenario_path: str, sets: tuple[str, ...], scenario
 @seed_option
 @set_option
 @_FORMAT
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", default=None,
               help="Write the scenario with the chosen hiring plan added (comments kept). Example: -o plan.yaml")
 def optimize_cmd(scenario: str, hires: int | None, budget_cost: str | None, slots: tuple[str, ...], objective: str,
                  cost_window: str, trials: int, min_trials: int, tolerance: float, seed: int, sets: tuple[str, ...],
@@ -95,7 +95,7 @@ def optimize_cmd(scenario: str, hires: int | None, budget_cost: str | None, slot
           --objective 'net_contribution[2028]' -o plan.yaml
     """
     sc = load(scenario, sets)
-    out = _scenario_output(output)
+    out = _scenario_output(output, scenario, "optimize")
     cost = library_call(parse_number, budget_cost, "--budget-cost") if budget_cost is not None else None
     result = runs_progress("optimizing", hires, _plan.optimize, sc, hires, list(slots), objective, budget_cost=cost,
                            trials=trials, min_trials=min_trials, tolerance=tolerance, seed=seed, cost_window=cost_window)
@@ -123,7 +123,7 @@ def optimize_cmd(scenario: str, hires: int | None, budget_cost: str | None, slot
 @seed_option
 @set_option
 @_FORMAT
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", default=None,
               help="Write the scenario with the proposed quotas in place (comments kept). Example: -o quotas.yaml")
 def quotas_cmd(scenario: str, rule: str, over_assign: float, fiscal_year: int | None, trials: int, by_rep: bool,
                seed: int, sets: tuple[str, ...], fmt: str, output: str | None) -> None:
@@ -140,7 +140,7 @@ def quotas_cmd(scenario: str, rule: str, over_assign: float, fiscal_year: int | 
       salessim quotas scenarios/baseline.yaml --rule capacity --format json -o quotas.yaml
     """
     sc = load(scenario, sets)
-    out = _scenario_output(output)
+    out = _scenario_output(output, scenario, "quotas")
     result = library_call(_plan.quotas, sc, rule, over_assign, fiscal_year, trials=trials, seed=seed)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))

@@ -13,15 +13,16 @@ from ..results import ResultsError, save_results
 from ..scenario import Scenario
 from ..summary import summarize
 from ..table import render_summary
-from .helpers import UserError, load, runs_progress
+from .helpers import UserError, echo, load, output_path, runs_progress
 from .options import format_option, seed_option, set_option, trials_option
 
 @click.command("run")
 @click.argument("scenario", metavar="SCENARIO")
 @trials_option
 @seed_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Results file to write (HDF5) [default: results/<scenario name>.h5]. Example: -o results/planB.h5")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Results file to write (HDF5) [default: results/<scenario name>.h5]; a path ending in / is a "
+                   "folder to write <scenario name>.h5 in. Example: -o results/planB.h5")
 @set_option
 @click.option("--chunk-trials", type=click.IntRange(min=1), default=None,
               help="Trials simulated per chunk (bounds memory; never changes results). Example: --chunk-trials 1000")
@@ -45,9 +46,7 @@ def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[s
       salessim run scenarios/baseline.yaml -n 10000 --seed 7 --set territories.East.reps=10
     """
     sc = load(scenario, sets)
-    out = Path(output) if output else Path("results") / f"{sc.name}.h5"
-    if out.exists() and out.is_dir():
-        raise UserError(f"--output {out} is a directory; give a file name such as {out / (sc.name + '.h5')}")
+    out = output_path(output, Path("results") / f"{sc.name}.h5", [scenario])
     report = None
     if stream:
         if precision is not None:
@@ -112,7 +111,9 @@ def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk
 
 def _print_table(table, attrs, fmt: str, saved_to: Path | None = None) -> None:
     if fmt == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        from ..export import spreadsheet_safe
+
+        click.echo(spreadsheet_safe(table).to_csv(index=False), nl=False)  # opened in spreadsheets: no formulas
     elif fmt == "json":
         payload = {
             "scenario": attrs.get("scenario_name"),
@@ -145,7 +146,7 @@ def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
             failures.append(exc.message)
             continue
         seats = len(sc.seat_territories())
-        click.echo(f"ok: {path} ({sc.name}: {len(sc.territories)} territories, {seats} seats, "
+        echo(f"ok: {path} ({sc.name}: {len(sc.territories)} territories, {seats} seats, "
                    f"{sc.horizon_months} months from {sc.spec.start}, {len(sc.fiscal_years())} full fiscal years)")
     if failures:
         raise UserError("\n".join(failures))

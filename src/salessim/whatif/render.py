@@ -1,4 +1,8 @@
-"""Terminal tables of the what-if results (rich), in the summary table's number formats."""
+"""Terminal tables of the what-if results (rich), in the summary table's number formats.
+
+Titles, captions, headers and cells hold user text (scenario names, paths, notes), so
+every one reaches rich as a ``Text`` (:func:`salessim.textsafe.terminal`), never as markup.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..table import format_value
+from ..textsafe import terminal
 
 __all__ = ["render_compare", "render_sweep", "render_solve", "render_sensitivity"]
 
@@ -17,10 +22,18 @@ _PCT = {"probability", "fraction"}
 
 def _table(title: str, columns: list[str], left: tuple[str, ...] = (), caption: str | None = None) -> Table:
     """A table whose ``left`` columns are left-aligned and the rest (numbers) right-aligned."""
-    out = Table(title=title, caption=caption)
+    out = Table(title=terminal(title), caption=None if caption is None else terminal(caption))
     for c in columns:
-        out.add_column(c, justify="left" if c in left else "right", no_wrap=True)
+        out.add_column(terminal(c), justify="left" if c in left else "right", no_wrap=True)
     return out
+
+
+def _add_row(table: Table, cells: list[str]) -> None:
+    table.add_row(*map(terminal, cells))
+
+
+def _say(console: Console, text: str) -> None:
+    console.print(terminal(text, lines=True))
 
 
 def _console(console: Console | None) -> Console:
@@ -95,7 +108,7 @@ def render_compare(ds: xr.Dataset, console: Console | None = None) -> None:
                    _pm(float(s["mean"].sel(metric="reps_at_quota")), float(s["se"].sel(metric="reps_at_quota")), "fraction")]
             if cost:
                 row.append(_pm(float(s["mean"].sel(metric=cost)), float(s["se"].sel(metric=cost)), _unit(ds, cost)))
-            side.add_row(*row)
+            _add_row(side, row)
     console.print(side)
 
     cols = ["year", "scenario", "Δ bookings", "P(more bookings)", "Δ P(goal)", "Δ reps at quota"]
@@ -116,7 +129,7 @@ def render_compare(ds: xr.Dataset, console: Console | None = None) -> None:
                    diff("p_goal", "probability"), diff("reps_at_quota", "fraction")]
             if cost:
                 row.append(diff(cost, _unit(ds, cost)))
-            vs.add_row(*row)
+            _add_row(vs, row)
     console.print(vs)
 
 
@@ -148,7 +161,7 @@ def render_sweep(ds: xr.Dataset, console: Console | None = None) -> None:
                 _pm(get("mean", "reps_at_quota"), get("se", "reps_at_quota"), "fraction")]
             if cost:
                 row.append(format_value(get("mean", cost), _unit(ds, cost)))
-            out.add_row(*row)
+            _add_row(out, row)
     console.print(out)
 
 
@@ -177,10 +190,10 @@ def render_solve(result, console: Console | None = None) -> None:
         mark = "yes" if row.meets else "no"
         if result.met and row.value == result.value:
             mark = "yes  <- answer"
-        out.add_row(_lever_text(row.value, result.integer), _pm(row.mean, row.se, unit), mark, str(row.step))
+        _add_row(out, [_lever_text(row.value, result.integer), _pm(row.mean, row.se, unit), mark, str(row.step)])
     console.print(out)
     if result.met:  # otherwise the caller reports the message as an error
-        console.print(result.message)
+        _say(console, result.message)
 
 
 def render_sensitivity(ds: xr.Dataset, console: Console | None = None, top: int | None = None) -> None:
@@ -209,14 +222,14 @@ def render_sensitivity(ds: xr.Dataset, console: Console | None = None, top: int 
         note = str(s["note"].item())
         if note:
             notes.append(f"  {k + 1}. {s['parameter'].item()}: {note}")
-        out.add_row(str(k + 1), str(s["parameter"].item()) + (" *" if note else ""), _num(float(s["low_value"])),
-                    _num(float(s["base_value"])), _num(float(s["high_value"])),
-                    _signed(*eff("low", "bookings"), b_unit), _signed(*eff("high", "bookings"), b_unit),
-                    _signed(*eff("low", "p_goal"), "probability"), _signed(*eff("high", "p_goal"), "probability"))
+        _add_row(out, [str(k + 1), str(s["parameter"].item()) + (" *" if note else ""), _num(float(s["low_value"])),
+                       _num(float(s["base_value"])), _num(float(s["high_value"])),
+                       _signed(*eff("low", "bookings"), b_unit), _signed(*eff("high", "bookings"), b_unit),
+                       _signed(*eff("low", "p_goal"), "probability"), _signed(*eff("high", "p_goal"), "probability")])
     console.print(out)
     if notes:
-        console.print("* values adjusted:\n" + "\n".join(notes), highlight=False)
+        _say(console, "* values adjusted:\n" + "\n".join(notes))
     if n < ds.sizes["parameter"]:
-        console.print(f"({ds.sizes['parameter'] - n} smaller effects not shown; all are in the saved Dataset)")
+        _say(console, f"({ds.sizes['parameter'] - n} smaller effects not shown; all are in the saved Dataset)")
     if ds.attrs.get("skipped", "none") != "none":
-        console.print(f"not moved: {ds.attrs['skipped']}", highlight=False)
+        _say(console, f"not moved: {ds.attrs['skipped']}")
