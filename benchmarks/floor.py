@@ -329,7 +329,10 @@ class FloorRun:
         from salessim.kernels.month import (C_CHURNED_CUSTOMERS, C_HEADCOUNT, C_LEADS, C_NEW_CUSTOMERS,
                                             C_OPPORTUNITIES, C_WINS)
 
+        from numpy_model import flat_inputs
+
         h, k, _, _ = inputs.shape
+        inputs = flat_inputs(inputs)
         self.inputs, self.seed, self.n = inputs, seed, n
         census = np.zeros((n, h, k, N_CENSUS), dtype=np.int64)
         par = np.zeros((n, h, k, N_PARAMS))
@@ -338,7 +341,7 @@ class FloorRun:
         seat_key = getattr(inputs, "seat_key", None)
         if seat_key is None:
             seat_key = np.arange(inputs.seat_terr.shape[0], dtype=np.int64)
-        census_chunk(np.uint64(seed), np.int64(0), i.lead_mean, i.downturn_p_month, i.downturn_months,
+        census_chunk(np.uint64(seed), np.int64(0), i.lead_mean, i.downturn_p_month, np.int64(i.downturn_months),
                      i.downturn_lead_mult, i.downturn_win_mult, i.p_opp, i.win_rate, i.capacity, i.skill_sigma,
                      i.ramp, i.ramp_len, i.fill_cdf, i.fill_len, i.band_until, i.band_hazard, i.band_count,
                      i.capped_cdf, i.capped_len, i.backfill, seat_key, i.seat_terr, i.seat_start, i.seat_tenure0, census, par)

@@ -19,6 +19,7 @@ import xarray as xr
 
 from . import __version__
 from .inputs import ModelInputs, build_inputs
+from .kernels.layout import Outputs
 from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk
 from .scenario import Scenario
 from .variables import VARIABLES
@@ -87,9 +88,10 @@ def _trial_slice(buffers: dict[str, np.ndarray], start: int, stop: int) -> dict[
 
 
 def _run_into(inputs: ModelInputs, seed: int, trial0: int, out: dict[str, np.ndarray]) -> None:
-    simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_args(),
-                   out["counts"], out["flows"], out["downturn"], out["pipeline_end"], out["attainment"], out["tenure"],
-                   out["commission_earned"])
+    """Run trials ``trial0 ..`` into the buffers ``out`` (of :func:`_buffers`, or a :func:`_trial_slice` of them)."""
+    n = out["counts"].shape[1]
+    outputs = Outputs(**{name: out[name] for name in Outputs._fields})
+    simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.chunk_groups(trial0, n), outputs)
 
 
 def run_chunk(inputs: ModelInputs, seed: int, trial0: int, n: int) -> dict[str, np.ndarray]:

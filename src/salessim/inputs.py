@@ -9,10 +9,11 @@ arrays with a length per territory.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels.layout import Calendar, Market, Seats, TerritoryParams, TerritoryRules
 from .kernels.streams import NEVER
 from .scenario import Scenario
 
@@ -21,65 +22,28 @@ __all__ = ["ModelInputs", "build_inputs"]
 
 @dataclass(frozen=True)
 class ModelInputs:
-    """Plain arrays describing one scenario (K territories, S seats, H months, Y fiscal years).
+    """One scenario as the kernel's named tuples (:mod:`salessim.kernels.layout`).
 
-    Money is in the scenario currency, rates are per month unless named otherwise.
+    K territories, S seats, H months, Y fiscal years with figures. ``market`` and
+    ``territories`` hold one parameter draw (row 0) of the scenario as written.
     """
 
-    lead_mean: np.ndarray  # (H, K) float64: expected leads before downturns (seasonality x growth)
-    downturn_p_month: float  # chance a downturn starts in a month not already in one
-    downturn_months: int  # duration of a downturn
-    downturn_lead_mult: float
-    downturn_win_mult: float
-    p_opp: np.ndarray  # (K,) lead -> opportunity
-    win_rate: np.ndarray  # (K,) opportunity -> win, before skill and downturn
-    capacity: np.ndarray  # (K,) leads a fully ramped rep can work per month; inf = unlimited
-    skill_sigma: np.ndarray  # (K,) log-sd of skill
-    deal_mu: np.ndarray  # (K,) lognormal mu of deal value
-    deal_sigma: np.ndarray  # (K,) lognormal sigma of deal value
-    quota_month: np.ndarray  # (K,) monthly quota of a ramped rep
-    quota_ramped: np.ndarray  # (K,) uint8: quota follows ramp
-    backfill: np.ndarray  # (K,) uint8
-    orphan_rate: np.ndarray  # (K,) chance an orphaned won deal still books
-    ramp: np.ndarray  # (K, R) productivity by tenure month, padded
-    ramp_len: np.ndarray  # (K,) int64
-    cycle_cdf: np.ndarray  # (K, L) CDF of months from win to booking, padded with 1
-    cycle_len: np.ndarray  # (K,) int64
-    fill_cdf: np.ndarray  # (K, F) CDF of months from departure to the replacement's start
-    fill_len: np.ndarray  # (K,) int64
-    band_until: np.ndarray  # (K, B) int64 tenure month where each attrition band ends (NEVER on the last)
-    band_hazard: np.ndarray  # (K, B) monthly cumulative hazard -log(1 - h) of each band (inf if h = 1)
-    band_count: np.ndarray  # (K,) int64
-    capped_cdf: np.ndarray  # (K, R+1, C) CDF of Binomial(floor(capacity x f), p_opp) by ramp level (level R = ramped)
-    capped_len: np.ndarray  # (K, R+1) int64 entries in each CDF (0 = no table: unlimited or too large)
-    commission_rate: np.ndarray  # (K,) base commission rate on bookings
-    tier_lo: np.ndarray  # (K, T) attainment where each commission tier starts (first 0), padded
-    tier_mult: np.ndarray  # (K, T) multiple of the base rate in each tier
-    tier_count: np.ndarray  # (K,) int64
-    commission_cap: np.ndarray  # (K,) most a period pays, as a multiple of rate x quota; inf = no cap
-    period_end: np.ndarray  # (H, K) uint8: commission is settled at the end of this month
-    fy_of_month: np.ndarray  # (H,) int64 index of the full fiscal year of each month, -1 if partial
-    recurring: np.ndarray  # (K,) uint8: bookings are new ARR
-    churn_month: np.ndarray  # (K,) monthly customer churn probability
-    expansion_month: np.ndarray  # (K,) monthly growth of retained ARR
-    existing_arr: np.ndarray  # (K,) ARR of existing customers at the start
-    existing_customers: np.ndarray  # (K,) int64
-    seat_key: np.ndarray  # (S,) int64 stable random-stream address of each seat (see seat_stream_key)
-    seat_terr: np.ndarray  # (S,) int64 territory of each seat
-    seat_start: np.ndarray  # (S,) int64 month the seat's first occupant starts
-    seat_tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
-    seat_is_hire: np.ndarray  # (S,) uint8: the first occupant is a planned hire (counted in hires)
-    fy_first: np.ndarray  # (Y,) int64 index of each full fiscal year's first month
+    market: Market
+    territories: TerritoryParams
+    rules: TerritoryRules
+    calendar: Calendar
+    seats: Seats
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         """(H, K, S, Y)."""
-        h, k = self.lead_mean.shape
-        return h, k, self.seat_terr.shape[0], self.fy_first.shape[0]
+        _, h, k = self.market.lead_mean.shape
+        return h, k, self.seats.terr.shape[0], self.calendar.fy_first.shape[0]
 
-    def kernel_args(self) -> tuple:
-        """The arrays and scalars in the order the kernels take them."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+    def chunk_groups(self, trial0: int, n: int) -> tuple:
+        """The kernel's inputs for trials ``trial0 .. trial0 + n - 1``: (rows, market, territories, rules, calendar, seats)."""
+        rows = np.zeros(n, dtype=np.int64)
+        return rows, self.market, self.territories, self.rules, self.calendar, self.seats
 
 
 def _padded(rows: list[list[float]], pad: float, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
@@ -233,49 +197,63 @@ def build_inputs(sc: Scenario) -> ModelInputs:
     def arr(values, dtype=np.float64):
         return np.ascontiguousarray(np.asarray(values, dtype=dtype))
 
-    return ModelInputs(
-        lead_mean=arr(lead_mean),
-        downturn_p_month=float(dt_p),
-        downturn_months=int(dt_months),
-        downturn_lead_mult=dt_lead,
-        downturn_win_mult=dt_win,
-        p_opp=arr(p_opp),
-        win_rate=arr([t.win_rate for t in terrs]),
-        capacity=arr(capacity),
-        skill_sigma=arr([t.skill_sigma for t in terrs]),
-        deal_mu=arr(deal_mu),
-        deal_sigma=arr(np.sqrt(sigma2)),
+    def per_draw(values, dtype=np.float64):  # one parameter draw: a leading axis of length 1
+        return arr(np.asarray(values, dtype=dtype)[None])
+
+    market = Market(
+        lead_mean=per_draw(lead_mean),
+        downturn_p_month=per_draw(float(dt_p)),
+        downturn_months=per_draw(int(dt_months), np.int64),
+        downturn_lead_mult=per_draw(dt_lead),
+        downturn_win_mult=per_draw(dt_win),
+    )
+    territories = TerritoryParams(
+        p_opp=per_draw(p_opp),
+        win_rate=per_draw([t.win_rate for t in terrs]),
+        capacity=per_draw(capacity),
+        skill_sigma=per_draw([t.skill_sigma for t in terrs]),
+        deal_mu=per_draw(deal_mu),
+        deal_sigma=per_draw(np.sqrt(sigma2)),
+        orphan_rate=per_draw([t.orphaned_deal_close_rate for t in terrs]),
+        cycle_cdf=per_draw(cycle_cdf),
+        cycle_len=per_draw(cycle_len, np.int64),
+        fill_cdf=per_draw(fill_cdf),
+        fill_len=per_draw(fill_len, np.int64),
+        band_hazard=per_draw(band_hazard),
+        capped_cdf=per_draw(capped_cdf),
+        capped_len=per_draw(capped_len, np.int64),
+        churn_month=per_draw([monthly_hazard(t.churn_annual) for t in terrs]),
+        expansion_month=per_draw([(1.0 + t.expansion_annual) ** (1.0 / 12.0) - 1.0 for t in terrs]),
+    )
+    rules = TerritoryRules(
         quota_month=arr([t.quota_annual / 12.0 for t in terrs]),
         quota_ramped=arr([t.quota_ramped for t in terrs], np.uint8),
         backfill=arr([t.backfill for t in terrs], np.uint8),
-        orphan_rate=arr([t.orphaned_deal_close_rate for t in terrs]),
-        ramp=ramp,
-        ramp_len=ramp_len,
-        cycle_cdf=cycle_cdf,
-        cycle_len=cycle_len,
-        fill_cdf=fill_cdf,
-        fill_len=fill_len,
-        band_until=band_until,
-        band_hazard=band_hazard,
-        band_count=band_count,
-        capped_cdf=arr(capped_cdf),
-        capped_len=capped_len,
+        ramp=arr(ramp),
+        ramp_len=arr(ramp_len, np.int64),
+        band_until=arr(band_until, np.int64),
+        band_count=arr(band_count, np.int64),
         commission_rate=arr([commission_rate(t) for t in terrs]),
-        tier_lo=tier_lo,
-        tier_mult=tier_mult,
-        tier_count=tier_count,
+        tier_lo=arr(tier_lo),
+        tier_mult=arr(tier_mult),
+        tier_count=arr(tier_count, np.int64),
         commission_cap=arr([math.inf if t.commission.cap is None else t.commission.cap for t in terrs]),
-        period_end=period_end,
-        fy_of_month=fy_of_month,
         recurring=arr([t.revenue_model == "recurring" for t in terrs], np.uint8),
-        churn_month=arr([monthly_hazard(t.churn_annual) for t in terrs]),
-        expansion_month=arr([(1.0 + t.expansion_annual) ** (1.0 / 12.0) - 1.0 for t in terrs]),
         existing_arr=arr([t.existing_arr for t in terrs]),
         existing_customers=arr([t.existing_customers for t in terrs], np.int64),
-        seat_key=arr(seat_key, np.int64),
-        seat_terr=arr(seat_terr, np.int64),
-        seat_start=arr(seat_start, np.int64),
-        seat_tenure0=arr(seat_tenure0, np.int64),
-        seat_is_hire=arr(seat_is_hire, np.uint8),
-        fy_first=arr([t0 for _, t0 in sc.fiscal_years()], np.int64),
     )
+    fy_first = [t0 for _, t0 in sc.fiscal_years()]
+    calendar = Calendar(
+        period_end=arr(period_end, np.uint8),
+        fy_of_month=arr(fy_of_month, np.int64),
+        fy_first=arr(fy_first, np.int64),
+        fy_last=arr([t0 + 11 for t0 in fy_first], np.int64),
+    )
+    seats = Seats(
+        key=arr(seat_key, np.int64),
+        terr=arr(seat_terr, np.int64),
+        start=arr(seat_start, np.int64),
+        tenure0=arr(seat_tenure0, np.int64),
+        is_hire=arr(seat_is_hire, np.uint8),
+    )
+    return ModelInputs(market, territories, rules, calendar, seats)

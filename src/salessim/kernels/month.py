@@ -1,18 +1,10 @@
 """The model: one trial month by month (:func:`simulate_trial`) and many in parallel
 (:func:`simulate_chunk`). Pure functions over arrays; see SPEC section 3 for semantics.
 
-Shapes: H months, K territories, S seats, Y full fiscal years, n trials in the chunk.
-Money is in the scenario currency. Inputs are the fields of
-:class:`salessim.inputs.ModelInputs`, in order. Outputs (preallocated by the caller):
-
-``counts``   (N_COUNTS, n, H, K) int32   -- indexed by the ``C_*`` constants below
-``flows``    (N_FLOWS, n, H, K) float64  -- indexed by the ``F_*`` constants below
-(variable-major, so each variable of a run is one contiguous array; the trial kernel
-gets the ``[:, i]`` slices)
-``downturn`` (n, H) uint8                -- 1 in months inside a downturn
-``pipeline_end`` (n, K) float64          -- value of wins that would book after the horizon
-``attainment``, ``tenure`` (n, Y, S) float64 -- per seat at each fiscal year end; NaN if empty
-``commission_earned`` (n, Y, S) float64  -- commission paid to the seat's reps in each fiscal year
+The inputs and outputs are the named tuples of :mod:`.layout`, grouped by role (market,
+territory parameters and rules, calendar, seats, outputs). ``counts`` and ``flows`` are
+variable-major, indexed by the ``C_*`` and ``F_*`` constants below, so each variable of a
+run is one contiguous array; the trial kernel gets the ``[:, i]`` slices.
 
 Random draws come from :mod:`.streams`, addressed by (seed, trial, purpose, ...), so a
 trial's result depends only on (seed, trial, inputs).
@@ -22,6 +14,8 @@ import math
 
 import numpy as np
 from numba import njit, prange
+
+from .layout import Outputs
 
 from .streams import (
     NEVER,
@@ -123,22 +117,53 @@ def commission_payout(bookings, quota, rate, lo, mult, ntiers, cap):
 
 
 @njit(cache=True)
-def simulate_trial(seed, trial,
-                   lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
-                   p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
-                   backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, capped_cdf, capped_len,
-                   commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
-                   recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                   seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                   counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
-    """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n.
+def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, out):
+    """Simulate one trial, reading row ``row`` of the per-draw groups.
+
+    ``market`` (:class:`~.layout.Market`), ``terr`` (:class:`~.layout.TerritoryParams`),
+    ``rules`` (:class:`~.layout.TerritoryRules`), ``cal`` (:class:`~.layout.Calendar`),
+    ``seats`` (:class:`~.layout.Seats`); ``out`` is an :class:`~.layout.Outputs` of this
+    trial's slices (shapes as in :mod:`.layout` without the trial axis).
 
     Each month: the downturn state, then a pass over seats for joiners, ramp, headcount and
     quota (which fixes each territory's total productivity), then a pass over seats for
     each rep's leads, funnel and deals, the bookings due, the year-end attainment and the
     month-end departure.
     """
+    # this trial's parameter draw
+    lead_mean = market.lead_mean[row]
+    downturn_p_month = market.downturn_p_month[row]
+    downturn_months = market.downturn_months[row]
+    downturn_lead_mult = market.downturn_lead_mult[row]
+    downturn_win_mult = market.downturn_win_mult[row]
+    p_opp = terr.p_opp[row]
+    win_rate = terr.win_rate[row]
+    capacity = terr.capacity[row]
+    skill_sigma = terr.skill_sigma[row]
+    deal_mu = terr.deal_mu[row]
+    deal_sigma = terr.deal_sigma[row]
+    orphan_rate = terr.orphan_rate[row]
+    cycle_cdf = terr.cycle_cdf[row]
+    cycle_len = terr.cycle_len[row]
+    fill_cdf = terr.fill_cdf[row]
+    fill_len = terr.fill_len[row]
+    band_hazard = terr.band_hazard[row]
+    capped_cdf = terr.capped_cdf[row]
+    capped_len = terr.capped_len[row]
+    churn_month = terr.churn_month[row]
+    expansion_month = terr.expansion_month[row]
+    # rules, calendar and seats
+    quota_month, quota_ramped, backfill = rules.quota_month, rules.quota_ramped, rules.backfill
+    ramp, ramp_len = rules.ramp, rules.ramp_len
+    band_until, band_count = rules.band_until, rules.band_count
+    commission_rate, commission_cap = rules.commission_rate, rules.commission_cap
+    tier_lo, tier_mult, tier_count = rules.tier_lo, rules.tier_mult, rules.tier_count
+    recurring, existing_arr, existing_customers = rules.recurring, rules.existing_arr, rules.existing_customers
+    period_end, fy_of_month, fy_first, fy_last = cal.period_end, cal.fy_of_month, cal.fy_first, cal.fy_last
+    seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire = seats.key, seats.terr, seats.start, seats.tenure0, seats.is_hire
+    counts, flows, downturn, pipeline_end = out.counts, out.flows, out.downturn, out.pipeline_end
+    attainment, tenure_out, commission_earned = out.attainment, out.tenure, out.commission_earned
+
     H, K = lead_mean.shape
     S = seat_terr.shape[0]
     Y = fy_first.shape[0]
@@ -200,7 +225,7 @@ def simulate_trial(seed, trial,
         win_mult = downturn_win_mult if in_downturn else 1.0
         lead_mult = downturn_lead_mult if in_downturn else 1.0
         year_start = y < Y and t == fy_first[y]
-        year_end = y < Y and t == fy_first[y] + 11
+        year_end = y < Y and t == fy_last[y]
 
         # 1, 2, 8. joiners (skill, departure time, later time to fill), ramp, headcount, quota
         sum_f[:] = 0.0
@@ -376,25 +401,13 @@ def simulate_trial(seed, trial,
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk(seed, trial0,
-                   lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
-                   p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
-                   backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, capped_cdf, capped_len,
-                   commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
-                   recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                   seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                   counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
-    """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
-    n = counts.shape[1]
+def simulate_chunk(seed, trial0, rows, market, terr, rules, cal, seats, out):
+    """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n.
+
+    Trial ``trial0 + i`` reads row ``rows[i]`` of the per-draw groups (``market``, ``terr``).
+    """
+    n = out.counts.shape[1]
     for i in prange(n):
-        simulate_trial(seed, trial0 + i,
-                       lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
-                       p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
-                       backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                       band_until, band_hazard, band_count, capped_cdf, capped_len,
-                       commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
-                       recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                       seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                       counts[:, i], flows[:, i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i],
-                       commission_earned[i])
+        mine = Outputs(out.counts[:, i], out.flows[:, i], out.downturn[i], out.pipeline_end[i], out.attainment[i],
+                       out.tenure[i], out.commission_earned[i])
+        simulate_trial(seed, trial0 + i, rows[i], market, terr, rules, cal, seats, mine)
