@@ -5,6 +5,7 @@ One module per command family, as rasterio's ``rio/`` package does:
 - :mod:`.run`: ``run``, ``validate``, ``summary``, ``keys``
 - :mod:`.whatif`: ``compare``, ``sweep``, ``solve``, ``sensitivity``
 - :mod:`.outputs`: ``plot``, ``report``, ``export``
+- :mod:`.pipeline`: ``pipeline steady``
 
 Shared options live in :mod:`.options` and shared helpers (the user-error type, loading
 with ``--set``, output checks) in :mod:`.helpers`. Every error a user can cause prints
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import click
 
-from . import outputs, run, whatif
+from . import outputs, pipeline, run, whatif
 from .helpers import UserError
 
 __all__ = ["main", "UserError"]
@@ -39,3 +40,4 @@ for _command in (run.run, run.validate, run.summary, run.keys,
                  whatif.compare_cmd, whatif.sweep_cmd, whatif.solve_cmd, whatif.sensitivity_cmd,
                  outputs.plot_command, outputs.report_command, outputs.export_command):
     main.add_command(_command)
+main.add_command(pipeline.pipeline_group)

@@ -16,7 +16,7 @@ import yaml
 from ..results import ResultsError, open_results, save_results
 from ..scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["UserError", "parse_sets", "load", "open_source", "writing", "refuse_directory", "check_output",
+__all__ = ["UserError", "parse_sets", "load", "warning_lines", "open_source", "writing", "refuse_directory", "check_output",
            "save", "runs_progress", "library_call"]
 
 
@@ -41,14 +41,27 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
     return overrides
 
 
-def load(path: str, sets: tuple[str, ...] = ()) -> Scenario:
-    """Load and validate a scenario file with ``--set`` overrides applied."""
+def load(path: str, sets: tuple[str, ...] = (), warn: bool = True) -> Scenario:
+    """Load and validate a scenario file with ``--set`` overrides applied.
+
+    Its warnings (valid but probably not meant: a pipeline owner who is no rep, a territory
+    without actuals) go to stderr unless ``warn`` is False.
+    """
     overrides = parse_sets(sets)
     try:
         sc = load_scenario(path)
-        return sc.with_overrides(overrides) if overrides else sc
+        sc = sc.with_overrides(overrides) if overrides else sc
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
+    if warn:
+        for line in warning_lines(sc):
+            click.echo(line, err=True)
+    return sc
+
+
+def warning_lines(sc: Scenario) -> list[str]:
+    """``warning: LOCATION: MESSAGE`` for each of a scenario's warnings."""
+    return [f"warning: {loc}: {msg}" if loc else f"warning: {msg}" for loc, msg in sc.warnings]
 
 
 def open_source(results: str, kind: str | None = None):

@@ -13,7 +13,7 @@ from ..results import ResultsError, save_results
 from ..scenario import Scenario
 from ..summary import summarize
 from ..table import render_summary
-from .helpers import UserError, load, runs_progress
+from .helpers import UserError, load, runs_progress, warning_lines
 from .options import format_option, seed_option, set_option, trials_option
 
 @click.command("run")
@@ -140,13 +140,24 @@ def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
     failures = []
     for path in scenarios:
         try:
-            sc = load(path, sets)
+            sc = load(path, sets, warn=False)
         except UserError as exc:
             failures.append(exc.message)
             continue
         seats = len(sc.seat_territories())
+        full = sum(1 for _, first, last in sc.fiscal_year_spans() if last - first == 11)
+        extra = []
+        if sc.fiscal_year_in_progress() is not None:
+            extra.append(f"FY{sc.fiscal_year_in_progress()} in progress with actuals")
+        if sc.spec.pipeline:
+            extra.append(f"{len(sc.spec.pipeline):,} open deals")
+        if sc.spec.uncertainty is not None and sc.spec.uncertainty.parameters:
+            extra.append(f"{len(sc.spec.uncertainty.parameters)} uncertain parameters")
         click.echo(f"ok: {path} ({sc.name}: {len(sc.territories)} territories, {seats} seats, "
-                   f"{sc.horizon_months} months from {sc.spec.start}, {len(sc.fiscal_years())} full fiscal years)")
+                   f"{sc.horizon_months} months from {sc.spec.start}, {full} full fiscal years"
+                   + "".join(f", {e}" for e in extra) + ")")
+        for line in warning_lines(sc):
+            click.echo(f"  {line}")
     if failures:
         raise UserError("\n".join(failures))
 

@@ -6,7 +6,7 @@ adding one means adding a field to its group, filling it in
 :func:`salessim.inputs.build_inputs` and reading it in the kernel.
 
 Shapes: D parameter draws (1 without uncertain parameters), H months, K territories, S
-seats, Y fiscal years with figures, n trials in a chunk.
+seats, Y fiscal years with figures, N open deals at the start, n trials in a chunk.
 Money is in the scenario currency; rates are per month unless a name says otherwise.
 Every array is C-contiguous (one compiled kernel for every run).
 
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Market", "TerritoryParams", "TerritoryRules", "Calendar", "Seats", "Outputs"]
+__all__ = ["Market", "TerritoryParams", "TerritoryRules", "Calendar", "Seats", "Pipeline", "Outputs"]
 
 
 class Market(NamedTuple):
@@ -71,6 +71,8 @@ class TerritoryRules(NamedTuple):
     recurring: np.ndarray  # (K,) uint8: bookings are new ARR
     existing_arr: np.ndarray  # (K,) ARR of existing customers at the start
     existing_customers: np.ndarray  # (K,) int64
+    deal_values: np.ndarray  # (K, E) sorted historical deal values resampled instead of the lognormal, padded
+    deal_values_len: np.ndarray  # (K,) int64 values of each territory (0 = lognormal deal sizes)
 
 
 class Calendar(NamedTuple):
@@ -90,6 +92,21 @@ class Seats(NamedTuple):
     start: np.ndarray  # (S,) int64 month the seat's first occupant starts
     tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
     is_hire: np.ndarray  # (S,) uint8: the first occupant is a planned hire (counted in hires)
+    skill0: np.ndarray  # (S,) float64 skill of the first occupant (a named rep's); NaN = drawn as for a joiner
+    quota_month0: np.ndarray  # (S,) float64 monthly ramped quota of the first occupant; NaN = the territory's
+    ytd_bookings: np.ndarray  # (S,) float64 the first occupant's bookings in the fiscal year in progress before start
+    ytd_quota: np.ndarray  # (S,) float64 ... and quota carried in it before start
+
+
+class Pipeline(NamedTuple):
+    """Deals open at the start (SPEC section 9); N may be 0."""
+
+    key: np.ndarray  # (N,) uint64 56-bit hash of the deal's id: its random-stream address
+    terr: np.ndarray  # (N,) int64 territory
+    owner: np.ndarray  # (N,) int64 seat of the owner (a starting rep), -1 = books to the territory, credits no rep
+    age: np.ndarray  # (N,) int64 whole months since the deal was opened
+    amount: np.ndarray  # (N,) float64 value if won; NaN = drawn from the territory's deal size
+    win_prob: np.ndarray  # (N,) float64 chance it is won; NaN = the territory's win rate
 
 
 class Outputs(NamedTuple):
@@ -102,3 +119,4 @@ class Outputs(NamedTuple):
     attainment: np.ndarray  # (n, Y, S) per seat at each fiscal year end; NaN if empty
     tenure: np.ndarray  # (n, Y, S) completed months of service of that rep at the year's end
     commission_earned: np.ndarray  # (n, Y, S) commission paid to the seat's reps in each fiscal year
+    occupant: np.ndarray  # (n, Y, S) int32 which occupant holds the seat at the year's end (0 = the first), -1 = empty
