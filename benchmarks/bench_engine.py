@@ -280,12 +280,12 @@ def measure_core(args: argparse.Namespace) -> dict:
     import numba
 
     import salessim
-    from numpy_model import simulate_numpy
+    from numpy_model import simulate_numpy, without_open_pipeline
     from salessim.engine import run_chunk
     from salessim.inputs import build_inputs
     from salessim.kernels.month import C_HEADCOUNT
 
-    sc = salessim.load_scenario(SCENARIO)
+    sc = without_open_pipeline(salessim.load_scenario(SCENARIO))  # the NumPy model starts from an empty pipeline
     inputs = build_inputs(sc)
     n, seed = args.trials, args.seed
 

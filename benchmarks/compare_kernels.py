@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5, help="timed runs of each side, alternating (best kept)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
+    parser.add_argument("--scenario", type=Path, default=ROOT / "tests" / "data" / "pinned" / "baseline.yaml",
+                        help="a scenario both sides can read (default: the baseline as of release 0.1.0)")
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "compare_kernels.json")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()

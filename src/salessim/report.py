@@ -205,6 +205,10 @@ def _assumptions(text: str) -> list[dict[str, Any]]:
     if not isinstance(data, dict):
         return [{"title": "Scenario (YAML)", "columns": ["text"], "rows": [[text]]}]
     sections = []
+    if isinstance(data.get("pipeline_csv"), str):  # a stored pipeline file: its deals, summarised below
+        from .scenario_files import parse_pipeline_csv
+
+        data = dict(data, pipeline=parse_pipeline_csv(data.pop("pipeline_csv"), "pipeline_csv")[0])
     general = {k: v for k, v in data.items() if not isinstance(v, (dict, list)) and k not in ("name", "description")}
     nested = {k: v for k, v in data.items() if isinstance(v, dict)}
     if general:

@@ -508,7 +508,7 @@ class Market(_Strict):
 
 
 class Goal(_Strict):
-    annual: list[NonNegative] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon|currency/year|required")
+    annual: list[NonNegative] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon, led by the fiscal year in progress at `start` when the scenario has `actuals`|currency/year|required")
 
     @field_validator("annual")
     @classmethod
@@ -689,7 +689,7 @@ class ScenarioFile(_Strict):
     hiring_plan: list[HirePlanEntry] = Field(default_factory=list, description="planned hires: `{month, territory, hires}` entries|-|empty")
     pipeline: list[OpenDeal] | None = Field(None, description="deals open at `start`: `{id, territory, owner, age_months, amount, win_probability}` entries (see `pipeline[]`)|-|none")
     pipeline_file: StrictStr | None = Field(None, description="CSV file of the open deals (header `id,territory,owner,age_months,amount,win_probability`; owner, amount and win_probability may be empty), read relative to the scenario file and stored inlined as `pipeline_csv`|path|none")
-    pipeline_csv: StrictStr | None = Field(None, description="the same CSV as text (a YAML block `pipeline_csv: |`); what a pipeline_file becomes in a stored scenario|text|none")
+    pipeline_csv: StrictStr | None = Field(None, description="the same CSV as text (a YAML literal block); what a pipeline_file becomes in a stored scenario|text|none")
     actuals: Actuals | None = Field(None, description="the fiscal year in progress at `start`: `{bookings: {TERRITORY: amount}}` booked before `start`; that year then gets a goal and figures|-|none")
     uncertainty: Uncertainty | None = Field(None, description="uncertain parameters: `{trials_per_draw, parameters: {PATH: distribution}}`|-|none")
 
@@ -902,6 +902,9 @@ _Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
     "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
 
 
+_PIPELINE_KEYS = ("pipeline", "pipeline_file", "pipeline_csv")
+
+
 class Scenario:
     """A validated scenario.
 
@@ -911,10 +914,11 @@ class Scenario:
     """
 
     def __init__(self, data: dict[str, Any], spec: ScenarioFile, source: str | None = None,
-                 warnings: list[tuple[str, str]] | None = None):
+                 warnings: list[tuple[str, str]] | None = None, base_dir: Path | None = None):
         self.data = data
         self.spec = spec
         self.source = source
+        self.base_dir = base_dir  # where files the scenario names are read from (overrides naming new ones too)
         self.territories: tuple[Territory, ...] = tuple(_resolve_territory(spec.defaults, t) for t in spec.territories)
         #: (location, message) of what is valid but probably not meant (``salessim validate`` lists them)
         self.warnings: list[tuple[str, str]] = list(warnings or [])
@@ -948,7 +952,7 @@ class Scenario:
         if problems:
             raise ScenarioError(_dedupe(relocate(problems, lines)), source)
         assert spec is not None
-        return cls(data, spec, source, relocate(warnings, lines))
+        return cls(data, spec, source, relocate(warnings, lines), None if base_dir is None else Path(base_dir))
 
     @classmethod
     def from_yaml(cls, text: str, source: str | None = None, base_dir: str | Path | None = None) -> Scenario:
@@ -968,6 +972,11 @@ class Scenario:
         A key that does not exist yet is added (validation then rejects unknown keys).
         """
         data = copy.deepcopy(self.data)
+        # an override that gives the pipeline replaces it, whatever form the scenario gave it in
+        given = [k for k in _PIPELINE_KEYS if overrides.get(k) is not None]
+        if len(given) == 1:
+            for key in _PIPELINE_KEYS:
+                data.pop(key, None)
         problems = []
         located = {}  # location in the data -> the override path that set it
         for path, value in overrides.items():
@@ -979,7 +988,7 @@ class Scenario:
         if problems:
             raise ScenarioError(problems, source)
         try:
-            return Scenario.from_dict(data, self.source)
+            return Scenario.from_dict(data, self.source, self.base_dir)
         except ScenarioError as exc:
             raise ScenarioError([(loc, msg + _override_note(loc, located)) for loc, msg in exc.problems], source) from None
 

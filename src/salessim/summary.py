@@ -111,7 +111,11 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
 
     - goal: ``bookings``, ``goal``, ``goal_attainment`` (bookings / goal), ``p_goal``
       (P(bookings >= goal), the mean of a 0/1 indicator), ``bookings_growth`` (on the
-      previous fiscal year), ``pipeline_end``
+      previous fiscal year), ``pipeline_end``; for the fiscal year in progress at the start
+      (with ``actuals``) bookings are the actuals plus the simulated months, and
+      ``bookings_actual`` shows the actuals; with an open pipeline ``bookings_from_pipeline``
+      and ``bookings_from_new`` split the simulated bookings into the deals open at the start
+      and the opportunities created in the run
     - team: ``reps_at_quota`` (share of filled seats whose rep attained >= 100%),
       ``rep_attainment`` (mean over filled seats), ``headcount_end``, ``ramped_fte_end``
       (in the year's last month), ``hires``, ``departures``
@@ -127,6 +131,12 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
       on the starting ARR)
     - territory (per territory): ``leads``, ``opportunities``, ``new_customers`` (new
       accounts), ``conversion``, ``bookings``, and with economics ``net_contribution``
+    - parameters (with uncertain parameters): each drawn parameter's values across trials
+      (period ``draws``)
+    - uncertainty (with ``trials_per_draw`` > 1): :func:`uncertainty_rows`
+
+    With ``trials_per_draw`` > 1 every standard error is cluster-robust over parameter draws.
+    Team and funnel figures of a fiscal year in progress cover its simulated months only.
     """
     return frame(trial_values(ds), trial_groups(ds))
 

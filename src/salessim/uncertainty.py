@@ -76,11 +76,13 @@ def _entry(target: UncertainTarget, dist) -> Entry:
     hi = math.inf if dist.max is None else float(dist.max)
     key = path_key(target.path)
     if family == "samples":
-        values = np.asarray(dist.samples, dtype=np.float64)
-        if values.ndim == 2:
-            values = values / values.sum(axis=1, keepdims=True)  # each a pmf summing to 1 within 1e-9
-            return Entry(target, "pmf_samples", -1, (0.0, 0.0, 0.0), lo, hi, np.ascontiguousarray(values), key)
-        return Entry(target, "samples", -1, (0.0, 0.0, 0.0), lo, hi, values, key)
+        if isinstance(dist.samples[0], list):  # pmfs, zero-padded to the longest (a month more with probability 0)
+            width = max(len(pmf) for pmf in dist.samples)
+            values = np.zeros((len(dist.samples), width))
+            for j, pmf in enumerate(dist.samples):
+                values[j, : len(pmf)] = np.asarray(pmf) / math.fsum(pmf)  # each sums to 1 within 1e-9
+            return Entry(target, "pmf_samples", -1, (0.0, 0.0, 0.0), lo, hi, values, key)
+        return Entry(target, "samples", -1, (0.0, 0.0, 0.0), lo, hi, np.asarray(dist.samples, dtype=np.float64), key)
     if family == "dirichlet":
         return Entry(target, "dirichlet", -1, (0.0, 0.0, 0.0), lo, hi, np.asarray(dist.dirichlet, dtype=np.float64), key)
     if family == "normal":
