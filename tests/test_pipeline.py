@@ -194,3 +194,30 @@ def test_steady_state_pipeline_continues_the_funnel_s_bookings():
     assert abs(len(deals) - n_expected) <= 4 * math.sqrt(n_expected)
     # and the simulation books, given these deals, what they promise
     assert_mean(ds["bookings_from_pipeline"].values[:, 0, 0], expected_given, "month-0 bookings from the pipeline")
+
+
+def test_an_override_replaces_the_pipeline_whatever_form_the_scenario_gave_it():
+    sc = salessim.load_scenario(ROOT / "scenarios" / "baseline.yaml")  # pipeline_file, stored as pipeline_csv
+    one = sc.with_overrides({"pipeline": [{"id": "x", "territory": "East", "age_months": 1}]})
+    assert [d.id for d in one.spec.pipeline] == ["x"] and "pipeline_csv" not in one.data
+    # a file named by an override is read beside the scenario, like one the scenario names
+    again = one.with_overrides({"pipeline_file": "baseline_pipeline.csv"})
+    assert again.spec.pipeline == sc.spec.pipeline
+    assert sc.with_overrides({"pipeline_csv": None}).spec.pipeline is None
+
+
+def test_empirical_deal_sizes_resample_the_values_with_equal_weight():
+    values = [1000.0, 5000.0, 20000.0]
+    t = territory("T", reps=2, leads_per_month=30.0, deal_size={"empirical": values}, sales_cycle_months=[1.0])
+    sc = Scenario.from_dict(scenario_dict([t], horizon=6) | {
+        "pipeline": [{"id": f"e{i}", "territory": "T", "age_months": 0, "win_probability": 1.0} for i in range(5)]})
+    ds = salessim.simulate(sc, 2000, 8)
+    # open deals without an amount draw from the same values: every deal books one of them
+    open_month0 = ds["bookings_from_pipeline"].values[:, 0, 0]
+    assert_mean(open_month0 / 5, np.mean(values), "mean value of an open deal without an amount")
+    booked = ds["bookings"].values[:, :, 0]
+    deals = ds["new_customers"].values[:, :, 0]
+    one = booked[deals == 1]  # months with exactly one deal: its value
+    assert set(np.unique(one)) == set(values)
+    for v in values:
+        assert_mean(one == v, 1 / 3, f"P(deal value = {v:g})")

@@ -426,9 +426,14 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
                 # deal that would book after it is orphaned now: it books to the territory
                 # if its coin says so.
                 owner_last = t + leave_at[s] - tenure[s]
+                n_values = deal_values_len[k]
+                empirical = n_values > 0  # decided once per rep-month (deal_value called here cost ~25% of the kernel)
                 for _ in range(wins):
                     lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
-                    value = deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len)
+                    if empirical:  # one draw either way, as deal_value
+                        value = deal_values[k, min(int(uniform(st) * n_values), n_values - 1)]
+                    else:
+                        value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
                     survives_orphaning = uniform(st) < orphan_rate[k]
                     due = t + lag
                     if due >= H:
