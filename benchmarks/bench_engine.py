@@ -26,6 +26,9 @@ default; name some with ``--core``, ``--floor``, ``--scaling``, ``--startup`` to
 * ``--startup`` (``benchmarks/startup.py``): import time, the first (compiling) and second
   (cached) ``salessim run scenarios/baseline.yaml -n 10000`` (target: second run under 3 s).
 
+``--before REF`` instead times the kernel of commit REF against the working tree in one run
+(``benchmarks/compare_kernels.py``): the before/after of a kernel change.
+
 Figures go to the terminal and, as JSON, to results/benchmarks.json.
 """
 
@@ -147,9 +150,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--all", action="store_true", help="run everything (the default when no section is named)")
     parser.add_argument("--installed-copy", action="store_true",
                         help="with --startup: also run the CLI from a copied package (compiles once more)")
+    parser.add_argument("--before", metavar="REF", default=None,
+                        help="only time the kernel of commit REF against the working tree, interleaved in one run "
+                             "(benchmarks/compare_kernels.py), e.g. --before 53186dd")
     args = parser.parse_args(argv)
     if args.trials < 1 or args.repeats < 1:
         parser.error("--trials and --repeats must be >= 1")
+    if args.before is not None:  # before/after of a kernel change, same run (fresh processes, interleaved)
+        import compare_kernels
+
+        return compare_kernels.main(["--ref", args.before, "--trials", str(args.trials),
+                                     "--rounds", str(max(args.repeats, 3))])
     if args.all or not (args.core or args.floor or args.scaling or args.startup):
         args.core = args.floor = args.scaling = args.startup = True
 
@@ -280,12 +291,12 @@ def measure_core(args: argparse.Namespace) -> dict:
     import numba
 
     import salessim
-    from numpy_model import simulate_numpy
+    from numpy_model import simulate_numpy, without_open_pipeline
     from salessim.engine import run_chunk
     from salessim.inputs import build_inputs
     from salessim.kernels.month import C_HEADCOUNT
 
-    sc = salessim.load_scenario(SCENARIO)
+    sc = without_open_pipeline(salessim.load_scenario(SCENARIO))  # the NumPy model starts from an empty pipeline
     inputs = build_inputs(sc)
     n, seed = args.trials, args.seed
 

@@ -329,7 +329,10 @@ class FloorRun:
         from salessim.kernels.month import (C_CHURNED_CUSTOMERS, C_HEADCOUNT, C_LEADS, C_NEW_CUSTOMERS,
                                             C_OPPORTUNITIES, C_WINS)
 
+        from numpy_model import flat_inputs
+
         h, k, _, _ = inputs.shape
+        inputs = flat_inputs(inputs)
         self.inputs, self.seed, self.n = inputs, seed, n
         census = np.zeros((n, h, k, N_CENSUS), dtype=np.int64)
         par = np.zeros((n, h, k, N_PARAMS))
@@ -338,7 +341,7 @@ class FloorRun:
         seat_key = getattr(inputs, "seat_key", None)
         if seat_key is None:
             seat_key = np.arange(inputs.seat_terr.shape[0], dtype=np.int64)
-        census_chunk(np.uint64(seed), np.int64(0), i.lead_mean, i.downturn_p_month, i.downturn_months,
+        census_chunk(np.uint64(seed), np.int64(0), i.lead_mean, i.downturn_p_month, np.int64(i.downturn_months),
                      i.downturn_lead_mult, i.downturn_win_mult, i.p_opp, i.win_rate, i.capacity, i.skill_sigma,
                      i.ramp, i.ramp_len, i.fill_cdf, i.fill_len, i.band_until, i.band_hazard, i.band_count,
                      i.capped_cdf, i.capped_len, i.backfill, seat_key, i.seat_terr, i.seat_start, i.seat_tenure0, census, par)
@@ -389,7 +392,9 @@ def measure(trials: int = 10_000, repeats: int = 3, seed: int = 0, scenario: Pat
     from salessim.engine import run_chunk
     from salessim.inputs import build_inputs
 
-    sc = salessim.load_scenario(scenario)
+    from numpy_model import without_open_pipeline
+
+    sc = without_open_pipeline(salessim.load_scenario(scenario))  # the floor kernel draws no open deals
     inputs = build_inputs(sc)
     # warm up both (JIT or cache load); the census needs the engine's counts of the same trials
     run_chunk(inputs, seed, 0, 64)

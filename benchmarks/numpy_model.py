@@ -13,17 +13,19 @@ the engine's counter-based streams; its distribution is the same, which
 
     from salessim import load_scenario
     from salessim.inputs import build_inputs
-    out = simulate_numpy(build_inputs(load_scenario("scenarios/baseline.yaml")), 1000, seed=1)
+    out = simulate_numpy(build_inputs(without_open_pipeline(load_scenario("scenarios/baseline.yaml"))), 1000, seed=1)
     out["bookings"].shape  # (1000, 36, 3): trial, month, territory
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from salessim.inputs import ModelInputs
 
-__all__ = ["simulate_numpy", "TMK_NAMES"]
+__all__ = ["simulate_numpy", "flat_inputs", "without_open_pipeline", "TMK_NAMES"]
 
 #: outputs with dims (trial, month, territory)
 TMK_NAMES = (
@@ -36,8 +38,35 @@ _INT_NAMES = {"headcount", "hires", "departures", "open_reqs", "leads", "leads_u
 _NEVER = np.iinfo(np.int64).max
 
 
+def without_open_pipeline(sc):
+    """The scenario with no open deals at the start: this model simulates the funnel from an
+    empty pipeline, so comparisons with the engine run both on that."""
+    return sc.with_overrides({"pipeline": None, "pipeline_csv": None})
+
+
+def flat_inputs(inp: ModelInputs) -> SimpleNamespace:
+    """The scenario's arrays under one flat namespace: the first parameter draw of the per-draw
+    groups (market, territory parameters), the rules and calendar, and the seats as ``seat_*``.
+
+    Reference implementations (this model, ``floor.py``) read the scenario as written, so
+    they take row 0 of the per-draw groups and drop the draw axis.
+    """
+    names = {}
+    for group in (inp.market, inp.territories):
+        names.update({f: getattr(group, f)[0] for f in group._fields})
+    for group in (inp.rules, inp.calendar):
+        names.update({f: getattr(group, f) for f in group._fields})
+    names.update({f"seat_{f}": getattr(inp.seats, f) for f in inp.seats._fields})
+    names["shape"] = inp.shape
+    for scalar in ("downturn_p_month", "downturn_lead_mult", "downturn_win_mult"):
+        names[scalar] = float(names[scalar])
+    names["downturn_months"] = int(names["downturn_months"])
+    return SimpleNamespace(**names)
+
+
 def _hazard_table(inp: ModelInputs, max_tenure: int) -> np.ndarray:
     """(K, max_tenure + 1) monthly leaving probability h by territory and tenure month."""
+    inp = flat_inputs(inp) if isinstance(inp, ModelInputs) else inp
     K = inp.band_count.shape[0]
     table = np.zeros((K, max_tenure + 1))
     tau = np.arange(max_tenure + 1)
@@ -94,6 +123,7 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
     territories); ``downturn`` (trials, months); ``pipeline_end`` (trials, territories);
     ``attainment`` and ``tenure`` (trials, fiscal_years, seats), NaN for empty seats.
     """
+    inp = flat_inputs(inp)
     H, K, S, Y = inp.shape
     n = int(trials)
     rng = np.random.default_rng(seed)
@@ -120,7 +150,7 @@ def simulate_numpy(inp: ModelInputs, trials: int, seed: int = 0) -> dict[str, np
     tenure0_s = inp.seat_tenure0
     is_hire_s = inp.seat_is_hire.astype(bool)
     fy_first = [int(x) for x in inp.fy_first]
-    fy_last = [x + 11 for x in fy_first]
+    fy_last = [int(x) for x in inp.fy_last]
     W = int(inp.cycle_len.max())  # deals book at most W - 1 months after the win: ring of W months
     rate_s = inp.commission_rate[terr]
     tier_lo_s, tier_mult_s, tier_count_s = inp.tier_lo[terr], inp.tier_mult[terr], inp.tier_count[terr]

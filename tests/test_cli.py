@@ -32,8 +32,9 @@ SENTINEL = b"an earlier results file that must survive\n"
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
-    """A working folder holding baseline.yaml, with the CWD moved there."""
+    """A working folder holding baseline.yaml (and the pipeline file it names), with the CWD moved there."""
     shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    shutil.copy(BASELINE.with_name("baseline_pipeline.csv"), tmp_path / "baseline_pipeline.csv")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -198,9 +199,11 @@ def test_validate_one_file(workdir):
     result = invoke("validate", "baseline.yaml")
     ok(result)
     assert result.output.strip() == (
-        "ok: baseline.yaml (baseline: 3 territories, 35 seats, 36 months from 2027-01, 3 full fiscal years)"
+        "ok: baseline.yaml (baseline: 3 territories, 35 seats, 36 months from 2027-01, 3 full fiscal years, "
+        "451 open deals)"
     )
-    assert snapshot(workdir) == {"baseline.yaml": BASELINE.read_bytes()}  # validate writes nothing
+    assert snapshot(workdir) == {"baseline.yaml": BASELINE.read_bytes(),  # validate writes nothing
+                                 "baseline_pipeline.csv": BASELINE.with_name("baseline_pipeline.csv").read_bytes()}
 
 
 def test_validate_several_files(workdir):

@@ -34,10 +34,12 @@ def test_readme_documents_every_result_variable():
 
 
 def test_every_registered_variable_is_in_a_simulated_dataset_with_metadata():
-    sc = salessim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    ds = salessim.simulate(sc, trials=3, seed=0)
-    assert set(ds.data_vars) == {v.name for v in VARIABLES}
+    plain = salessim.simulate(salessim.load_scenario(ROOT / "scenarios" / "baseline.yaml"), trials=3, seed=0)
+    uncertain = salessim.simulate(salessim.load_scenario(ROOT / "scenarios" / "midyear.yaml"), trials=3, seed=0)
+    # variables kept for runs with uncertain parameters are absent from plain runs
+    assert set(plain.data_vars) == {v.name for v in VARIABLES if v.only_with is None}
+    assert set(uncertain.data_vars) == {v.name for v in VARIABLES}
     for v in VARIABLES:
-        assert ds[v.name].dims == v.dims
-        assert ds[v.name].attrs["units"] and ds[v.name].attrs["long_name"] == v.long_name
-    assert isinstance(ds, xr.Dataset)
+        assert uncertain[v.name].dims == v.dims
+        assert uncertain[v.name].attrs["units"] and uncertain[v.name].attrs["long_name"] == v.long_name
+    assert isinstance(plain, xr.Dataset)

@@ -37,7 +37,7 @@ def _numpy_model():
 
 @pytest.fixture(scope="module")
 def runs():
-    sc = salessim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    sc = _numpy_model().without_open_pipeline(salessim.load_scenario(ROOT / "scenarios" / "baseline.yaml"))
     ds = salessim.simulate(sc, trials=TRIALS, seed=20261123)
     engine = {name: ds[name].values for name in ds.data_vars}
     numpy_out = _numpy_model().simulate_numpy(build_inputs(sc), TRIALS, seed=1123)

@@ -267,11 +267,16 @@ def test_poisson_table_lookup_equals_direct_inversion(lam):
 
 def test_capped_opportunity_tables_are_binomial_quantiles():
     """inputs.capped_cdf holds Binomial(floor(capacity x f), p_opp) per ramp level."""
-    import salessim
     from pathlib import Path
+    from types import SimpleNamespace
+
+    import salessim
 
     sc = salessim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
-    inp = build_inputs(sc)
+    built = build_inputs(sc)
+    tp, rules = built.territories, built.rules
+    inp = SimpleNamespace(capped_len=tp.capped_len[0], capped_cdf=tp.capped_cdf[0], capacity=tp.capacity[0],
+                          p_opp=tp.p_opp[0], ramp=rules.ramp, ramp_len=rules.ramp_len)
     checked = 0
     for k in range(inp.capped_len.shape[0]):
         for level in range(inp.capped_len.shape[1]):

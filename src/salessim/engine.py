@@ -19,6 +19,7 @@ import xarray as xr
 
 from . import __version__
 from .inputs import ModelInputs, build_inputs
+from .kernels.layout import Outputs
 from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk
 from .scenario import Scenario
 from .variables import VARIABLES
@@ -56,7 +57,7 @@ def default_chunk_trials(inputs: ModelInputs, trials: int) -> int:
     trials of the baseline, chunks of 2,000 run ~15% faster than chunks of 500.
     """
     h, k, s, y = inputs.shape
-    per_trial = (4 * N_COUNTS + 8 * N_FLOWS) * h * k + 16 * y * s + h + 8 * k + 24 * s * h
+    per_trial = (4 * N_COUNTS + 8 * N_FLOWS) * h * k + 28 * y * s + h + 8 * k + 24 * s * h
     cap = max(64, _CHUNK_BYTES // max(per_trial, 1))
     return int(min(cap, max(256, math.ceil(trials / 5))))
 
@@ -70,7 +71,7 @@ def _buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
     run instead of a second one for the single-chunk case.
     """
     h, k, s, y = inputs.shape
-    return {
+    out = {
         "counts": np.zeros((N_COUNTS, n + 1, h, k), dtype=np.int32)[:, :n],
         "flows": np.zeros((N_FLOWS, n + 1, h, k), dtype=np.float64)[:, :n],
         "downturn": np.zeros((n, h), dtype=np.uint8),
@@ -78,7 +79,13 @@ def _buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
         "attainment": np.empty((n, y, s), dtype=np.float64),
         "tenure": np.empty((n, y, s), dtype=np.float64),
         "commission_earned": np.empty((n, y, s), dtype=np.float64),
+        "occupant": np.empty((n, y, s), dtype=np.int32),
     }
+    if inputs.uncertainty is not None:  # the parameter values each trial ran with
+        out["parameter_value"] = np.empty((n, inputs.parameters), dtype=np.float64)
+        out["parameter_draw"] = np.empty(n, dtype=np.int64)
+        out["parameter_sample"] = np.empty(n, dtype=np.int64)
+    return out
 
 
 def _trial_slice(buffers: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
@@ -87,9 +94,15 @@ def _trial_slice(buffers: dict[str, np.ndarray], start: int, stop: int) -> dict[
 
 
 def _run_into(inputs: ModelInputs, seed: int, trial0: int, out: dict[str, np.ndarray]) -> None:
-    simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_args(),
-                   out["counts"], out["flows"], out["downturn"], out["pipeline_end"], out["attainment"], out["tenure"],
-                   out["commission_earned"])
+    """Run trials ``trial0 ..`` into the buffers ``out`` (of :func:`_buffers`, or a :func:`_trial_slice` of them)."""
+    n = out["counts"].shape[1]
+    chunk = inputs.chunk(seed, trial0, n)
+    outputs = Outputs(**{name: out[name] for name in Outputs._fields})
+    simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_groups(chunk), outputs)
+    if chunk.parameter_values is not None:
+        out["parameter_value"][:] = chunk.parameter_values
+        out["parameter_draw"][:] = chunk.draws
+        out["parameter_sample"][:] = chunk.sample_index
 
 
 def run_chunk(inputs: ModelInputs, seed: int, trial0: int, n: int) -> dict[str, np.ndarray]:
@@ -147,13 +160,25 @@ def simulate(
 def coordinates(scenario: Scenario, trial_index: np.ndarray) -> dict[str, object]:
     seats = scenario.seat_territories()
     names = [t.name for t in scenario.territories]
-    return {
+    spans = scenario.fiscal_year_spans()
+    plan = None
+    if scenario.spec.uncertainty is not None and scenario.spec.uncertainty.parameters:
+        from .uncertainty import build_plan
+
+        plan = build_plan(scenario)
+    extra = {} if plan is None else {
+        "parameter": ("parameter", np.array(plan.names, dtype=object)),
+        "parameter_unit": ("parameter", np.array(plan.units(scenario.spec.currency), dtype=object)),
+    }
+    return extra | {
         "trial": ("trial", trial_index.astype(np.int64)),
         "month": ("month", pd.DatetimeIndex([f"{y:04d}-{m:02d}-01" for y, m in scenario.calendar_months()]).values.astype("datetime64[ns]")),
         "territory": ("territory", np.array(names, dtype=object)),
-        "fiscal_year": ("fiscal_year", np.array([y for y, _ in scenario.fiscal_years()], dtype=np.int64)),
+        "fiscal_year": ("fiscal_year", np.array([y for y, _, _ in spans], dtype=np.int64)),
+        "fiscal_year_months": ("fiscal_year", np.array([last - first + 1 for _, first, last in spans], dtype=np.int64)),
         "seat": ("seat", np.arange(len(seats), dtype=np.int64)),
         "seat_territory": ("seat", np.array([names[k] for k in seats], dtype=object)),
+        "seat_name": ("seat", np.array(scenario.seat_names(), dtype=object)),
         "fiscal_year_of_month": ("month", np.array(scenario.fiscal_year_labels(), dtype=np.int64)),
     }
 
@@ -203,19 +228,22 @@ def add_derived(ds: xr.Dataset, scenario: Scenario) -> xr.Dataset:
         if var.source == "derived":
             attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
             out[var.name] = (var.dims, values[var.name].astype(var.dtype, copy=False), attrs)
-    return out[[v.name for v in VARIABLES]]
+    return out[[v.name for v in VARIABLES if v.name in out]]
 
 
 def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
     """Label a run's kernel outputs (the buffers of :func:`_buffers`) as the results Dataset."""
     trials = arrays["counts"].shape[1]
     currency = scenario.spec.currency
+    uncertain = "parameter_value" in arrays
     data_vars = {}
     for var in VARIABLES:
-        if var.source == "derived":
+        if var.source == "derived" or (var.only_with == "uncertainty" and not uncertain):
             continue
         if var.source == "goal":
             values = np.asarray(scenario.spec.goal.annual, dtype=np.float64)
+        elif var.source == "actuals":
+            values = _actual_bookings(scenario)
         elif var.index is None:
             values = arrays[var.source]
         else:
@@ -230,5 +258,21 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, 
     ds["fiscal_year"].attrs.update(long_name="fiscal year, labelled by the calendar year it starts in")
     ds["seat_territory"].attrs.update(long_name="territory of the seat")
     ds["fiscal_year_of_month"].attrs.update(long_name="fiscal year the month belongs to")
+    ds["fiscal_year_months"].attrs.update(long_name="simulated months of the fiscal year (12, or fewer for the "
+                                                    "year in progress at the start, whose earlier months are actuals)")
+    ds["seat_name"].attrs.update(long_name="the seat's name: a named rep's, <territory>#<i> for an anonymous starting "
+                                           "rep, hire:<month>:<territory>#<i> for a planned hire")
+    if uncertain:
+        ds["parameter"].attrs.update(long_name="uncertain parameter (dotted path; pmf entries as <path>.<month>)")
+        ds["parameter_unit"].attrs.update(long_name="unit of the parameter's values")
     ds["trial"].attrs.update(long_name="trial index (its random draws depend only on seed, trial and scenario)")
     return add_derived(ds, scenario)
+
+
+def _actual_bookings(scenario: Scenario) -> np.ndarray:
+    """(fiscal_year, territory): the actuals in the fiscal year in progress at the start, 0 elsewhere."""
+    spans = scenario.fiscal_year_spans()
+    out = np.zeros((len(spans), len(scenario.territories)))
+    if scenario.fiscal_year_in_progress() is not None:
+        out[0] = scenario.actual_bookings()
+    return out

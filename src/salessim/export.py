@@ -8,7 +8,8 @@ Three tables, each long ("tidy": one row per observation, one column per field):
   the company total), the mean and the 10th, 25th, 50th, 75th and 90th percentiles
   across trials, one row per statistic: columns metric, month (``YYYY-MM``),
   fiscal_year, territory, statistic, value, unit. ``bookings_fytd`` is cumulative
-  bookings from the start of the fiscal year (what the fan chart shows);
+  bookings from the start of the fiscal year (what the fan chart shows; for a year in
+  progress at the start it begins at that year's actuals);
 - ``about``: provenance (scenario, description, version, seed, trials, created, currency).
 
     import salessim
@@ -40,7 +41,7 @@ import pandas as pd
 import xarray as xr
 
 from ._files import write_atomic
-from .summary import summarize
+from .summary import actual_bookings, summarize
 from .textsafe import is_formula_like, printable, spreadsheet_text
 
 __all__ = ["FORMATS", "TABLES", "STATISTICS", "MONTHLY_COLUMNS", "ExportError", "tables", "monthly_table", "export",
@@ -110,9 +111,10 @@ def monthly_table(ds: xr.Dataset) -> pd.DataFrame:
             if name == "bookings":
                 fytd = np.empty(values.shape[:2])
                 total = values.sum(axis=2)
+                before = actual_bookings(ds) if "fiscal_year" in ds.coords else {}  # a year in progress: its actuals
                 for fy in np.unique(of_month):
                     idx = np.nonzero(of_month == fy)[0]
-                    fytd[:, idx] = np.cumsum(total[:, idx], axis=1)
+                    fytd[:, idx] = np.cumsum(total[:, idx], axis=1) + before.get(int(fy), 0.0)
                 add("bookings_fytd", unit, _stats(fytd)[:, :, None], [ALL])
         else:
             add(name, unit, _stats(var.values)[:, :, None], [ALL])

@@ -1,85 +1,152 @@
 """Scenario -> plain arrays: everything the kernels need, cast and laid out once.
 
 :func:`build_inputs` is the only place that reads a :class:`~salessim.scenario.Scenario`
-on the way to the engine; the kernels see nothing but the arrays of :class:`ModelInputs`.
-Variable-length per-territory lists (ramp, pmfs, attrition bands) are padded into 2-D
-arrays with a length per territory.
+on the way to the engine; the kernels see nothing but the named tuples of arrays of
+:mod:`salessim.kernels.layout`. Variable-length per-territory lists (ramp, pmfs,
+attrition bands) are padded into 2-D arrays with a length per territory.
+
+The parameters that may be uncertain are first laid out as :class:`RawParams` (the
+values as a scenario writes them, with a leading draw axis) and then turned into the
+kernel's :class:`~salessim.kernels.layout.Market` and
+:class:`~salessim.kernels.layout.TerritoryParams` by :func:`derive`: the same code for the
+scenario as written (one draw) and for the parameter draws of an uncertain run
+(:mod:`salessim.uncertainty`), so a draw equal to the scenario's value gives the
+scenario's arrays bit for bit.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from .kernels.layout import Calendar, Market, Pipeline, Seats, TerritoryParams, TerritoryRules
+from .kernels.params import capped_tables
 from .kernels.streams import NEVER
 from .scenario import Scenario
+from .state_checks import deal_key, starting_names
 
-__all__ = ["ModelInputs", "build_inputs"]
+__all__ = ["ModelInputs", "ChunkInputs", "RawParams", "build_inputs", "derive"]
+
+
+@dataclass(frozen=True)
+class RawParams:
+    """The parameters that may be uncertain, as a scenario states them, one row per draw.
+
+    D draws, K territories; L, F, B the widths of the cycle pmfs, time-to-fill pmfs and
+    attrition bands (zero-padded). Annual rates are per year, as in the scenario.
+    """
+
+    leads: np.ndarray  # (D, K) leads_per_month
+    growth: np.ndarray  # (D,) market.annual_growth
+    downturn_prob: np.ndarray  # (D,) downturn probability_per_year (0 without a downturn)
+    downturn_months: np.ndarray  # (D,) int64 duration_months (1 without a downturn)
+    downturn_lead: np.ndarray  # (D,) lead_multiplier
+    downturn_win: np.ndarray  # (D,) win_rate_multiplier
+    p_opp: np.ndarray  # (D, K) lead_to_opportunity
+    win_rate: np.ndarray  # (D, K)
+    capacity: np.ndarray  # (D, K) capacity_leads_per_month, inf = unlimited
+    skill_sigma: np.ndarray  # (D, K)
+    deal_mean: np.ndarray  # (D, K) deal_size.mean
+    deal_cv: np.ndarray  # (D, K) deal_size.cv
+    orphan_rate: np.ndarray  # (D, K) orphaned_deal_close_rate
+    churn: np.ndarray  # (D, K) churn_annual
+    expansion: np.ndarray  # (D, K) expansion_annual
+    cycle_pmf: np.ndarray  # (D, K, L) sales_cycle_months
+    cycle_n: np.ndarray  # (D, K) int64 entries of each
+    fill_pmf: np.ndarray  # (D, K, F) time_to_fill_months
+    fill_n: np.ndarray  # (D, K) int64
+    band_annual: np.ndarray  # (D, K, B) annual attrition of each band
+    band_n: np.ndarray  # (K,) int64 bands of each territory (fixed)
+
+    def repeat(self, draws: int) -> RawParams:
+        """``draws`` copies of row 0 (to be overwritten by parameter draws)."""
+        out = {}
+        for f in fields(self):
+            a = getattr(self, f.name)
+            out[f.name] = a if f.name == "band_n" else np.ascontiguousarray(np.repeat(a[:1], draws, axis=0))
+        return RawParams(**out)
+
+    def widened(self, cycle: int, fill: int) -> RawParams:
+        """The same parameters with the pmf arrays zero-padded to at least ``cycle`` / ``fill`` entries."""
+        def pad(a: np.ndarray, width: int) -> np.ndarray:
+            if a.shape[-1] >= width:
+                return a
+            return np.concatenate([a, np.zeros(a.shape[:-1] + (width - a.shape[-1],))], axis=-1)
+
+        return replace(self, cycle_pmf=pad(self.cycle_pmf, cycle), fill_pmf=pad(self.fill_pmf, fill))
+
+
+@dataclass(frozen=True)
+class ChunkInputs:
+    """What the kernel needs for one chunk of n trials, and the parameter values they used."""
+
+    rows: np.ndarray  # (n,) int64 row of the per-draw groups each trial reads
+    market: Market
+    territories: TerritoryParams
+    parameter_values: np.ndarray | None  # (n, P) float64 value of each flattened uncertain parameter (None: none)
+    draws: np.ndarray | None  # (n,) int64 parameter draw of each trial
+    sample_index: np.ndarray | None  # (n,) int64 index j(d) into the ``samples`` lists, -1 without any
 
 
 @dataclass(frozen=True)
 class ModelInputs:
-    """Plain arrays describing one scenario (K territories, S seats, H months, Y fiscal years).
+    """One scenario as the kernel's named tuples (:mod:`salessim.kernels.layout`).
 
-    Money is in the scenario currency, rates are per month unless named otherwise.
+    K territories, S seats, H months, Y fiscal years with figures. ``market`` and
+    ``territories`` hold one parameter draw (row 0): the scenario as written, derived from
+    ``raw``. ``uncertainty`` (a :class:`salessim.uncertainty.Plan`) draws the others.
     """
 
-    lead_mean: np.ndarray  # (H, K) float64: expected leads before downturns (seasonality x growth)
-    downturn_p_month: float  # chance a downturn starts in a month not already in one
-    downturn_months: int  # duration of a downturn
-    downturn_lead_mult: float
-    downturn_win_mult: float
-    p_opp: np.ndarray  # (K,) lead -> opportunity
-    win_rate: np.ndarray  # (K,) opportunity -> win, before skill and downturn
-    capacity: np.ndarray  # (K,) leads a fully ramped rep can work per month; inf = unlimited
-    skill_sigma: np.ndarray  # (K,) log-sd of skill
-    deal_mu: np.ndarray  # (K,) lognormal mu of deal value
-    deal_sigma: np.ndarray  # (K,) lognormal sigma of deal value
-    quota_month: np.ndarray  # (K,) monthly quota of a ramped rep
-    quota_ramped: np.ndarray  # (K,) uint8: quota follows ramp
-    backfill: np.ndarray  # (K,) uint8
-    orphan_rate: np.ndarray  # (K,) chance an orphaned won deal still books
-    ramp: np.ndarray  # (K, R) productivity by tenure month, padded
-    ramp_len: np.ndarray  # (K,) int64
-    cycle_cdf: np.ndarray  # (K, L) CDF of months from win to booking, padded with 1
-    cycle_len: np.ndarray  # (K,) int64
-    fill_cdf: np.ndarray  # (K, F) CDF of months from departure to the replacement's start
-    fill_len: np.ndarray  # (K,) int64
-    band_until: np.ndarray  # (K, B) int64 tenure month where each attrition band ends (NEVER on the last)
-    band_hazard: np.ndarray  # (K, B) monthly cumulative hazard -log(1 - h) of each band (inf if h = 1)
-    band_count: np.ndarray  # (K,) int64
-    capped_cdf: np.ndarray  # (K, R+1, C) CDF of Binomial(floor(capacity x f), p_opp) by ramp level (level R = ramped)
-    capped_len: np.ndarray  # (K, R+1) int64 entries in each CDF (0 = no table: unlimited or too large)
-    commission_rate: np.ndarray  # (K,) base commission rate on bookings
-    tier_lo: np.ndarray  # (K, T) attainment where each commission tier starts (first 0), padded
-    tier_mult: np.ndarray  # (K, T) multiple of the base rate in each tier
-    tier_count: np.ndarray  # (K,) int64
-    commission_cap: np.ndarray  # (K,) most a period pays, as a multiple of rate x quota; inf = no cap
-    period_end: np.ndarray  # (H, K) uint8: commission is settled at the end of this month
-    fy_of_month: np.ndarray  # (H,) int64 index of the full fiscal year of each month, -1 if partial
-    recurring: np.ndarray  # (K,) uint8: bookings are new ARR
-    churn_month: np.ndarray  # (K,) monthly customer churn probability
-    expansion_month: np.ndarray  # (K,) monthly growth of retained ARR
-    existing_arr: np.ndarray  # (K,) ARR of existing customers at the start
-    existing_customers: np.ndarray  # (K,) int64
-    seat_key: np.ndarray  # (S,) int64 stable random-stream address of each seat (see seat_stream_key)
-    seat_terr: np.ndarray  # (S,) int64 territory of each seat
-    seat_start: np.ndarray  # (S,) int64 month the seat's first occupant starts
-    seat_tenure0: np.ndarray  # (S,) int64 tenure of the first occupant when they start
-    seat_is_hire: np.ndarray  # (S,) uint8: the first occupant is a planned hire (counted in hires)
-    fy_first: np.ndarray  # (Y,) int64 index of each full fiscal year's first month
+    market: Market
+    territories: TerritoryParams
+    rules: TerritoryRules
+    calendar: Calendar
+    seats: Seats
+    pipeline: Pipeline
+    raw: RawParams
+    context: DeriveContext
+    uncertainty: object | None = None
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         """(H, K, S, Y)."""
-        h, k = self.lead_mean.shape
-        return h, k, self.seat_terr.shape[0], self.fy_first.shape[0]
+        _, h, k = self.market.lead_mean.shape
+        return h, k, self.seats.terr.shape[0], self.calendar.fy_first.shape[0]
 
-    def kernel_args(self) -> tuple:
-        """The arrays and scalars in the order the kernels take them."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+    @property
+    def parameters(self) -> int:
+        """Number of flattened uncertain parameters stored per trial (0 without uncertainty)."""
+        return 0 if self.uncertainty is None else len(self.uncertainty.names)
+
+    def chunk(self, seed: int, trial0: int, n: int) -> ChunkInputs:
+        """The per-draw inputs of trials ``trial0 .. trial0 + n - 1``.
+
+        Without uncertain parameters every trial reads row 0. With them, trial k uses
+        parameter draw k // trials_per_draw; the chunk's draws are made and derived here,
+        one row per draw.
+        """
+        if self.uncertainty is None:
+            return ChunkInputs(np.zeros(n, dtype=np.int64), self.market, self.territories, None, None, None)
+        return self.uncertainty.chunk(self, seed, trial0, n)
+
+    def kernel_groups(self, chunk: ChunkInputs) -> tuple:
+        """The kernel's arguments after (seed, trial0): rows and the input groups."""
+        return (chunk.rows, chunk.market, chunk.territories, self.rules, self.calendar, self.seats, self.pipeline)
+
+
+@dataclass(frozen=True)
+class DeriveContext:
+    """What :func:`derive` needs besides the raw parameters (fixed by the scenario)."""
+
+    season: np.ndarray  # (H,) seasonality factor of each simulated month
+    ramp: np.ndarray  # (K, R) padded
+    ramp_len: np.ndarray  # (K,)
+    base_capacity: np.ndarray  # (K,) the scenario's own capacity ...
+    base_p_opp: np.ndarray  # (K,) ... and lead_to_opportunity, whose tables are ...
+    base_capped_cdf: np.ndarray  # (K, R+1, C) ... these (scipy's binomial CDF)
+    base_capped_len: np.ndarray  # (K, R+1)
 
 
 def _padded(rows: list[list[float]], pad: float, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
@@ -90,10 +157,29 @@ def _padded(rows: list[list[float]], pad: float, dtype=np.float64) -> tuple[np.n
     return out, np.array([len(r) for r in rows], dtype=np.int64)
 
 
-def _cdf(pmf: tuple[float, ...]) -> list[float]:
-    c = np.cumsum(pmf)
-    c[-1] = 1.0  # inversion never runs past the last entry
-    return list(c)
+def _cdfs(pmf: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """CDFs of zero-padded pmfs (..., W) with n entries each: the last entry set to 1 (inversion
+    never runs past it) and the padding to 1."""
+    c = np.cumsum(pmf, axis=-1)
+    width = pmf.shape[-1]
+    c[np.arange(width) >= n[..., None]] = 1.0
+    np.put_along_axis(c, (n - 1)[..., None], 1.0, axis=-1)
+    return np.ascontiguousarray(c)
+
+
+def _elementwise(fn, values: np.ndarray) -> np.ndarray:
+    """``fn`` (Python float math) applied to every element, evaluated once per distinct value.
+
+    The kernel's per-month rates come from annual ones by Python's ``math`` (the C library),
+    whose last bits NumPy's vectorised functions do not always reproduce; computing each
+    distinct value the same way for the scenario and for its parameter draws keeps them
+    bit-identical, at the cost of one Python call per distinct value.
+    """
+    if values.size == 0:
+        return np.zeros(values.shape)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    out = np.array([fn(x) for x in distinct.tolist()], dtype=np.float64)
+    return np.ascontiguousarray(out[inverse.reshape(-1)].reshape(values.shape))
 
 
 CAPPED_TABLE_MAX = 256  # largest worked-lead count with a precomputed opportunity CDF
@@ -165,117 +251,251 @@ def monthly_hazard(annual: float) -> float:
     return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
 
 
+
+
+def _downturn_month(p: float) -> float:
+    """Chance a downturn starts in a month, for a chance ``p`` per year."""
+    return 1.0 - (1.0 - p) ** (1.0 / 12.0)
+
+
+def _band_hazard(annual: float) -> float:
+    """Monthly cumulative hazard -log(1 - h) of an annual attrition rate (inf if it is 1)."""
+    return math.inf if annual >= 1.0 else -math.log1p(-monthly_hazard(annual))
+
+
+def _log_variance(cv: float) -> float:
+    """sigma^2 = log(1 + cv^2) of a lognormal with coefficient of variation ``cv``."""
+    return math.log1p(cv**2)
+
+
+def _expansion_month(annual: float) -> float:
+    return (1.0 + annual) ** (1.0 / 12.0) - 1.0
+
+
+def derive(raw: RawParams, ctx: DeriveContext) -> tuple[Market, TerritoryParams]:
+    """The kernel's per-draw groups from the raw parameters (every array with D rows).
+
+    Months: lead_mean = seasonality x (1 + growth)^(t/12) x leads_per_month; rates per
+    month from annual ones; lognormal mu and sigma from mean and cv; CDFs from pmfs; the
+    capacity-bound opportunity tables per ramp level (scipy's binomial CDF for the
+    scenario's own capacity and lead_to_opportunity, :func:`kernels.params.capped_tables`
+    for drawn ones: the same law to about 1e-15).
+    """
+    d_count, k_count = raw.leads.shape
+    h = ctx.season.shape[0]
+    growth = (1.0 + raw.growth[:, None]) ** (np.arange(h) / 12.0)[None, :]
+    month_factor = ctx.season[None, :] * growth
+    lead_mean = month_factor[:, :, None] * raw.leads[:, None, :]
+    sigma2 = _elementwise(_log_variance, raw.deal_cv)
+    hazard = np.where(np.arange(raw.band_annual.shape[-1])[None, None, :] < raw.band_n[None, :, None],
+                      _elementwise(_band_hazard, raw.band_annual), 0.0)
+
+    # capacity tables: the scenario's own where a draw keeps its capacity and conversion
+    levels = ctx.ramp.shape[1] + 1
+    same = (raw.capacity == ctx.base_capacity[None, :]) & (raw.p_opp == ctx.base_p_opp[None, :])
+    width = ctx.base_capped_cdf.shape[-1]
+    if not same.all():
+        finite = np.isfinite(raw.capacity[~same])
+        if finite.any():
+            width = max(width, min(CAPPED_TABLE_MAX, int(np.floor(raw.capacity[~same][finite].max()))) + 1)
+    capped_cdf = np.ones((d_count, k_count, levels, width))
+    capped_cdf[:, :, :, : ctx.base_capped_cdf.shape[-1]] = ctx.base_capped_cdf[None]
+    capped_len = np.ascontiguousarray(np.broadcast_to(ctx.base_capped_len, (d_count, k_count, levels)).copy())
+    if not same.all():
+        capped_tables(raw.capacity, raw.p_opp, ctx.ramp, ctx.ramp_len, CAPPED_TABLE_MAX, ~same, capped_cdf, capped_len)
+
+    def c(a, dtype=np.float64):
+        return np.ascontiguousarray(a, dtype=dtype)
+
+    market = Market(
+        lead_mean=c(lead_mean),
+        downturn_p_month=_elementwise(_downturn_month, raw.downturn_prob),
+        downturn_months=c(raw.downturn_months, np.int64),
+        downturn_lead_mult=c(raw.downturn_lead),
+        downturn_win_mult=c(raw.downturn_win),
+    )
+    territories = TerritoryParams(
+        p_opp=c(raw.p_opp),
+        win_rate=c(raw.win_rate),
+        capacity=c(raw.capacity),
+        skill_sigma=c(raw.skill_sigma),
+        deal_mu=c(np.log(raw.deal_mean) - sigma2 / 2.0),
+        deal_sigma=c(np.sqrt(sigma2)),
+        orphan_rate=c(raw.orphan_rate),
+        cycle_cdf=_cdfs(raw.cycle_pmf, raw.cycle_n),
+        cycle_len=c(raw.cycle_n, np.int64),
+        fill_cdf=_cdfs(raw.fill_pmf, raw.fill_n),
+        fill_len=c(raw.fill_n, np.int64),
+        band_hazard=c(hazard),
+        capped_cdf=c(capped_cdf),
+        capped_len=c(capped_len, np.int64),
+        churn_month=_elementwise(monthly_hazard, raw.churn),
+        expansion_month=_elementwise(_expansion_month, raw.expansion),
+    )
+    return market, territories
+
+
+def _raw_params(sc: Scenario) -> RawParams:
+    """The scenario's own parameters as one draw."""
+    terrs = sc.territories
+    dt = sc.spec.market.downturn
+
+    def row(values, dtype=np.float64):
+        return np.ascontiguousarray(np.asarray(values, dtype=dtype)[None])
+
+    cycle, cycle_n = _padded([list(t.sales_cycle_months) for t in terrs], 0.0)
+    fill, fill_n = _padded([list(t.time_to_fill_months) for t in terrs], 0.0)
+    bands, band_n = _padded([[a for _, a in t.attrition_bands] for t in terrs], 0.0)
+    return RawParams(
+        leads=row([t.leads_per_month for t in terrs]),
+        growth=row(sc.spec.market.annual_growth),
+        downturn_prob=row(0.0 if dt is None else dt.probability_per_year),
+        downturn_months=row(1 if dt is None else dt.duration_months, np.int64),
+        downturn_lead=row(1.0 if dt is None else dt.lead_multiplier),
+        downturn_win=row(1.0 if dt is None else dt.win_rate_multiplier),
+        p_opp=row([t.lead_to_opportunity for t in terrs]),
+        win_rate=row([t.win_rate for t in terrs]),
+        capacity=row([math.inf if t.capacity_leads_per_month is None else t.capacity_leads_per_month for t in terrs]),
+        skill_sigma=row([t.skill_sigma for t in terrs]),
+        deal_mean=row([t.deal_mean for t in terrs]),
+        deal_cv=row([t.deal_cv if t.deal_empirical is None else 0.0 for t in terrs]),
+        orphan_rate=row([t.orphaned_deal_close_rate for t in terrs]),
+        churn=row([t.churn_annual for t in terrs]),
+        expansion=row([t.expansion_annual for t in terrs]),
+        cycle_pmf=row(cycle),
+        cycle_n=row(cycle_n, np.int64),
+        fill_pmf=row(fill),
+        fill_n=row(fill_n, np.int64),
+        band_annual=row(bands),
+        band_n=np.ascontiguousarray(band_n, dtype=np.int64),
+    )
+
+
 def build_inputs(sc: Scenario) -> ModelInputs:
     """Cast a validated scenario into :class:`ModelInputs`."""
     terrs = sc.territories
     spec = sc.spec
     h = sc.horizon_months
     cal = sc.calendar_months()
-    season = np.asarray(spec.market.seasonality, dtype=np.float64)
-    growth = (1.0 + spec.market.annual_growth) ** (np.arange(h) / 12.0)
-    month_factor = season[[m - 1 for _, m in cal]] * growth
-    lead_mean = month_factor[:, None] * np.array([t.leads_per_month for t in terrs])[None, :]
 
-    dt = spec.market.downturn
-    if dt is None:
-        dt_p, dt_months, dt_lead, dt_win = 0.0, 1, 1.0, 1.0
-    else:
-        dt_p = 1.0 - (1.0 - dt.probability_per_year) ** (1.0 / 12.0)
-        dt_months, dt_lead, dt_win = dt.duration_months, float(dt.lead_multiplier), float(dt.win_rate_multiplier)
+    def arr(values, dtype=np.float64):
+        return np.ascontiguousarray(np.asarray(values, dtype=dtype))
 
-    sigma2 = np.array([math.log1p(t.deal_cv**2) for t in terrs])
-    deal_mu = np.log([t.deal_mean for t in terrs]) - sigma2 / 2.0
-
+    season = np.asarray(spec.market.seasonality, dtype=np.float64)[[m - 1 for _, m in cal]]
     ramp, ramp_len = _padded([list(t.ramp) for t in terrs], 1.0)
-    cycle_cdf, cycle_len = _padded([_cdf(t.sales_cycle_months) for t in terrs], 1.0)
-    fill_cdf, fill_len = _padded([_cdf(t.time_to_fill_months) for t in terrs], 1.0)
-    until_rows, hazard_rows = [], []
-    for t in terrs:
-        until_rows.append([NEVER if u is None else u for u, _ in t.attrition_bands])
-        hazard_rows.append([math.inf if a >= 1.0 else -math.log1p(-monthly_hazard(a)) for _, a in t.attrition_bands])
+    raw = _raw_params(sc)
+    base_capped_cdf, base_capped_len = _capped_tables(raw.capacity[0], raw.p_opp[0], ramp, ramp_len)
+    context = DeriveContext(season=arr(season), ramp=arr(ramp), ramp_len=arr(ramp_len, np.int64),
+                            base_capacity=arr(raw.capacity[0]), base_p_opp=arr(raw.p_opp[0]),
+                            base_capped_cdf=arr(base_capped_cdf), base_capped_len=arr(base_capped_len, np.int64))
+    market, territories = derive(raw, context)
+
+    until_rows = [[NEVER if u is None else u for u, _ in t.attrition_bands] for t in terrs]
     band_until, band_count = _padded(until_rows, NEVER, np.int64)
-    band_hazard, _ = _padded(hazard_rows, 0.0)
-
-    capacity = np.array([math.inf if t.capacity_leads_per_month is None else t.capacity_leads_per_month for t in terrs])
-    p_opp = np.array([t.lead_to_opportunity for t in terrs])
-    capped_cdf, capped_len = _capped_tables(capacity, p_opp, ramp, ramp_len)
-
     tiers = [commission_tiers(t) for t in terrs]
     tier_lo, tier_count = _padded([[lo for lo, _ in tt] for tt in tiers], math.inf)
     tier_mult, _ = _padded([[m for _, m in tt] for tt in tiers], 0.0)
+    values, values_len = _padded([sorted(t.deal_empirical) if t.deal_empirical is not None else [] for t in terrs], 0.0)
+    rules = TerritoryRules(
+        quota_month=arr([t.quota_annual / 12.0 for t in terrs]),
+        quota_ramped=arr([t.quota_ramped for t in terrs], np.uint8),
+        backfill=arr([t.backfill for t in terrs], np.uint8),
+        ramp=arr(ramp),
+        ramp_len=arr(ramp_len, np.int64),
+        band_until=arr(band_until, np.int64),
+        band_count=arr(band_count, np.int64),
+        commission_rate=arr([commission_rate(t) for t in terrs]),
+        tier_lo=arr(tier_lo),
+        tier_mult=arr(tier_mult),
+        tier_count=arr(tier_count, np.int64),
+        commission_cap=arr([math.inf if t.commission.cap is None else t.commission.cap for t in terrs]),
+        recurring=arr([t.revenue_model == "recurring" for t in terrs], np.uint8),
+        existing_arr=arr([t.existing_arr for t in terrs]),
+        existing_customers=arr([t.existing_customers for t in terrs], np.int64),
+        deal_values=arr(values),
+        deal_values_len=arr(values_len, np.int64),
+    )
+
     fy_start = spec.fiscal_year_start_month
     period_end = np.zeros((h, len(terrs)), dtype=np.uint8)
     for k, t in enumerate(terrs):
         months = _PERIOD_MONTHS[t.commission.period]
         for i, (_, m) in enumerate(cal):
             period_end[i, k] = ((m - fy_start) % 12) % months == months - 1 or i == h - 1
+    spans = sc.fiscal_year_spans()
     fy_of_month = np.full(h, -1, dtype=np.int64)
-    for y, (_, first) in enumerate(sc.fiscal_years()):
-        fy_of_month[first : first + 12] = y
+    for y, (_, first, last) in enumerate(spans):
+        fy_of_month[first : last + 1] = y
+    calendar = Calendar(
+        period_end=arr(period_end, np.uint8),
+        fy_of_month=arr(fy_of_month, np.int64),
+        fy_first=arr([first for _, first, _ in spans], np.int64),
+        fy_last=arr([last for _, _, last in spans], np.int64),
+    )
+    seats = _seats(sc)
+    pipeline = _pipeline(sc)
+    from .uncertainty import build_plan  # the plan reads these inputs' raw parameters
 
-    seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire = [], [], [], [], []
-    for k, t in enumerate(terrs):
+    inputs = ModelInputs(market, territories, rules, calendar, seats, pipeline, raw, context)
+    plan = build_plan(sc, inputs)
+    return inputs if plan is None else replace(inputs, uncertainty=plan)
+
+
+def _seats(sc: Scenario) -> Seats:
+    """Seats: starting reps in territory order (a roster's reps in its order), then planned hires."""
+    in_progress = sc.fiscal_year_in_progress() is not None
+    key, terr, start, tenure0, is_hire, skill0, quota0, ytd_b, ytd_q = ([] for _ in range(9))
+    for k, t in enumerate(sc.territories):
         for i, tenure in enumerate(t.initial_tenure_months):
-            seat_key.append(seat_stream_key(0, k, i))
-            seat_terr.append(k)
-            seat_start.append(0)
-            seat_tenure0.append(tenure)
-            seat_is_hire.append(0)
-    index = {t.name: k for k, t in enumerate(terrs)}
-    for e, entry in enumerate(spec.hiring_plan):
+            rep = t.roster[i] if t.roster is not None else None
+            key.append(seat_stream_key(0, k, i))
+            terr.append(k)
+            start.append(0)
+            tenure0.append(tenure)
+            is_hire.append(0)
+            skill0.append(math.nan if rep is None or rep.skill is None else rep.skill)
+            quota0.append(math.nan if rep is None or rep.quota_annual is None else rep.quota_annual / 12.0)
+            ytd_b.append(float(rep.ytd_bookings or 0.0) if rep is not None and in_progress else 0.0)
+            ytd_q.append(float(rep.ytd_quota or 0.0) if rep is not None and in_progress else 0.0)
+    index = {t.name: k for k, t in enumerate(sc.territories)}
+    for e, entry in enumerate(sc.spec.hiring_plan):
         for i in range(entry.hires):
-            seat_key.append(seat_stream_key(1, e, i))
-            seat_terr.append(index[entry.territory])
-            seat_start.append(sc.month_index(entry.month))
-            seat_tenure0.append(0)
-            seat_is_hire.append(1)
+            key.append(seat_stream_key(1, e, i))
+            terr.append(index[entry.territory])
+            start.append(sc.month_index(entry.month))
+            tenure0.append(0)
+            is_hire.append(1)
+            skill0.append(math.nan)
+            quota0.append(math.nan)
+            ytd_b.append(0.0)
+            ytd_q.append(0.0)
 
     def arr(values, dtype=np.float64):
         return np.ascontiguousarray(np.asarray(values, dtype=dtype))
 
-    return ModelInputs(
-        lead_mean=arr(lead_mean),
-        downturn_p_month=float(dt_p),
-        downturn_months=int(dt_months),
-        downturn_lead_mult=dt_lead,
-        downturn_win_mult=dt_win,
-        p_opp=arr(p_opp),
-        win_rate=arr([t.win_rate for t in terrs]),
-        capacity=arr(capacity),
-        skill_sigma=arr([t.skill_sigma for t in terrs]),
-        deal_mu=arr(deal_mu),
-        deal_sigma=arr(np.sqrt(sigma2)),
-        quota_month=arr([t.quota_annual / 12.0 for t in terrs]),
-        quota_ramped=arr([t.quota_ramped for t in terrs], np.uint8),
-        backfill=arr([t.backfill for t in terrs], np.uint8),
-        orphan_rate=arr([t.orphaned_deal_close_rate for t in terrs]),
-        ramp=ramp,
-        ramp_len=ramp_len,
-        cycle_cdf=cycle_cdf,
-        cycle_len=cycle_len,
-        fill_cdf=fill_cdf,
-        fill_len=fill_len,
-        band_until=band_until,
-        band_hazard=band_hazard,
-        band_count=band_count,
-        capped_cdf=arr(capped_cdf),
-        capped_len=capped_len,
-        commission_rate=arr([commission_rate(t) for t in terrs]),
-        tier_lo=tier_lo,
-        tier_mult=tier_mult,
-        tier_count=tier_count,
-        commission_cap=arr([math.inf if t.commission.cap is None else t.commission.cap for t in terrs]),
-        period_end=period_end,
-        fy_of_month=fy_of_month,
-        recurring=arr([t.revenue_model == "recurring" for t in terrs], np.uint8),
-        churn_month=arr([monthly_hazard(t.churn_annual) for t in terrs]),
-        expansion_month=arr([(1.0 + t.expansion_annual) ** (1.0 / 12.0) - 1.0 for t in terrs]),
-        existing_arr=arr([t.existing_arr for t in terrs]),
-        existing_customers=arr([t.existing_customers for t in terrs], np.int64),
-        seat_key=arr(seat_key, np.int64),
-        seat_terr=arr(seat_terr, np.int64),
-        seat_start=arr(seat_start, np.int64),
-        seat_tenure0=arr(seat_tenure0, np.int64),
-        seat_is_hire=arr(seat_is_hire, np.uint8),
-        fy_first=arr([t0 for _, t0 in sc.fiscal_years()], np.int64),
+    return Seats(key=arr(key, np.int64), terr=arr(terr, np.int64), start=arr(start, np.int64),
+                 tenure0=arr(tenure0, np.int64), is_hire=arr(is_hire, np.uint8), skill0=arr(skill0),
+                 quota_month0=arr(quota0), ytd_bookings=arr(ytd_b), ytd_quota=arr(ytd_q))
+
+
+def _pipeline(sc: Scenario) -> Pipeline:
+    """The open deals; an owner is the seat of a starting rep of the deal's territory (by name), else -1."""
+    deals = sc.spec.pipeline or []
+    index = {t.name: k for k, t in enumerate(sc.territories)}
+    seat_of: dict[tuple[int, str], int] = {}
+    s = 0
+    for k, names in enumerate(starting_names(sc.territories)):
+        for name in names:
+            seat_of[(k, name)] = s
+            s += 1
+    nan = math.nan
+    return Pipeline(
+        key=np.ascontiguousarray([deal_key(d.id) for d in deals], dtype=np.uint64),
+        terr=np.ascontiguousarray([index[d.territory] for d in deals], dtype=np.int64),
+        owner=np.ascontiguousarray([seat_of.get((index[d.territory], d.owner), -1) if d.owner else -1 for d in deals],
+                                   dtype=np.int64),
+        age=np.ascontiguousarray([d.age_months for d in deals], dtype=np.int64),
+        amount=np.ascontiguousarray([nan if d.amount is None else d.amount for d in deals], dtype=np.float64),
+        win_prob=np.ascontiguousarray([nan if d.win_probability is None else d.win_probability for d in deals],
+                                      dtype=np.float64),
     )

@@ -71,6 +71,12 @@ MIN_POSITIVE_QUOTA = 1.0
 MAX_FACTOR = 1e6
 MAX_CUSTOMERS = 1_000_000_000
 
+# --------------------------------------------------------------------------- starting state and uncertainty
+MAX_PIPELINE_DEALS = 1_000_000
+MAX_TABLE_FILE_BYTES = 256 * 2**20
+MAX_EMPIRICAL_VALUES = 1_000_000
+MAX_UNCERTAIN_DRAWS = 1_000_000
+
 # --------------------------------------------------------------------------- runs
 MAX_TRIALS = 100_000_000
 
@@ -159,6 +165,14 @@ LIMITS: tuple[Limit, ...] = (
     Limit("`existing_customers` (given, or derived as `existing_arr` / `deal_size.mean`)", _n(MAX_CUSTOMERS),
           "churned-customer counts are int32, and each month's churn draw takes time that grows with the "
           "square root of the customer count"),
+    Limit("open deals at `start` (`pipeline`, `pipeline_file`)", _n(MAX_PIPELINE_DEALS),
+          "each deal is simulated in every trial from its own stream; a million deals is far beyond any CRM's open "
+          "pipeline and keeps a trial's work bounded"),
+    Limit("a CSV file a scenario names (`pipeline_file`, `deal_size.empirical_file`)", f"{MAX_TABLE_FILE_BYTES // 2**20} MiB, regular files only",
+          "checked before the file is read, like scenario files, so a device or pipe never hangs validation"),
+    Limit("`deal_size.empirical` values", _n(MAX_EMPIRICAL_VALUES), "resampled by index; the list is stored in every results file"),
+    Limit("`samples` of one uncertain parameter", _n(MAX_UNCERTAIN_DRAWS), "stored with the scenario in every results file"),
+    Limit("`age_months` of an open deal, `tenure_months` of a named rep", _n(MAX_TENURE_MONTHS), "a hundred years"),
     Limit("trials of one run (`-n`)", _n(MAX_TRIALS),
           "stops absurd counts (10**20) before anything is allocated; a run near it takes hours even for the "
           "baseline, and a streamed run keeps about 0.6 KB of summary values per trial of the baseline"),

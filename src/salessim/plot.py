@@ -38,6 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ._files import write_atomic
+from .summary import actual_bookings
 from .textsafe import plot_text
 
 __all__ = [
@@ -194,10 +195,11 @@ def bookings(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     months = _months(ds)
     of_month = ds["fiscal_year_of_month"].values
     goals = {int(fy): float(g) for fy, g in zip(ds["fiscal_year"].values, ds["goal"].values)}
+    actuals = actual_bookings(ds)  # a year in progress at the start begins at what it booked before
     p_goal: dict[int, float] = {}
     for i, fy in enumerate(dict.fromkeys(int(y) for y in of_month)):
         idx = np.nonzero(of_month == fy)[0]
-        cum = np.cumsum(total[:, idx], axis=1)
+        cum = np.cumsum(total[:, idx], axis=1) + actuals.get(fy, 0.0)
         p10, p25, p50, p75, p90 = _pct(cum, [10, 25, 50, 75, 90])
         x = months[idx]
         first = i == 0
@@ -437,7 +439,7 @@ def stack_scenarios(datasets: dict[str, xr.Dataset] | Sequence[xr.Dataset]) -> x
     if not datasets:
         raise PlotError("stack_scenarios needs at least one Dataset")
     names = list(datasets)
-    keep = [n for n in ("bookings", "goal") if all(n in d for d in datasets.values())]
+    keep = [n for n in ("bookings", "goal", "actual_bookings") if all(n in d for d in datasets.values())]
     parts = [d[keep] for d in datasets.values()]
     out = xr.concat(parts, dim=pd.Index(names, name="scenario"), data_vars="all", coords="minimal",
                     compat="override", join="exact")
@@ -463,6 +465,11 @@ def _annual_by_scenario(ds: xr.Dataset) -> tuple[list[str], list[int], np.ndarra
         else:
             of_month = pd.to_datetime(ds["month"].values).year.values
         annual = np.stack([b[:, :, of_month == fy].sum(axis=2) for fy in years], axis=1)
+        if "actual_bookings" in ds:  # bookings before the start of a year in progress (actuals)
+            before = ds["actual_bookings"].sum("territory")
+            before = before.transpose("scenario", "fiscal_year").values if "scenario" in before.dims else \
+                np.broadcast_to(before.values, (annual.shape[0], len(years)))
+            annual = annual + before[:, :, None]
     elif "value" in ds and "metric" in ds["value"].dims and "bookings" in ds["metric"].values:
         # the what-if tools' statistics Dataset: value (scenario, metric, trial, fiscal_year)
         annual = ds["value"].sel(metric="bookings").transpose("scenario", "fiscal_year", "trial").values

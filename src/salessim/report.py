@@ -31,7 +31,7 @@ import yaml
 from . import plot
 from ._files import write_atomic
 from ._report_template import TEMPLATE
-from .summary import summarize
+from .summary import actual_bookings, summarize
 from .table import format_value
 
 __all__ = ["FIGURES", "COST_VARIABLES", "ReportError", "render_report", "write_report", "embed_figure"]
@@ -101,10 +101,11 @@ def _cost_lines(ds: xr.Dataset, fy: int, bookings: np.ndarray, currency: str) ->
 def _cards(ds: xr.Dataset, currency: str) -> list[dict[str, Any]]:
     cards = []
     total = ds["bookings"].sum("territory") if "territory" in ds["bookings"].dims else ds["bookings"]
+    actuals = actual_bookings(ds)  # booked before the start in a year in progress
     for fy, goal in zip(ds["fiscal_year"].values, ds["goal"].values):
         fy, goal = int(fy), float(goal)
         idx = np.nonzero(ds["fiscal_year_of_month"].values == fy)[0]
-        booked = total.values[:, idx].sum(axis=1)
+        booked = total.values[:, idx].sum(axis=1) + actuals[fy]
         p = float(np.mean(booked >= goal))
         att = ds["attainment"].sel(fiscal_year=fy).values if "attainment" in ds else np.empty((0, 0))
         filled = np.isfinite(att)
@@ -181,6 +182,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _territory_cell(key: str, value: Any) -> str:
+    """Long lists (a roster, historical deal sizes) in a territory's column, shortened."""
+    if key == "deal_size" and isinstance(value, dict) and isinstance(value.get("empirical"), list):
+        values = [v for v in value["empirical"] if isinstance(v, (int, float))]
+        mean = sum(values) / len(values) if values else float("nan")
+        return f"empirical: {len(values):,} values, mean {_cell(float(mean))}"
+    if key == "reps" and isinstance(value, list):
+        return f"{len(value)} named: " + ", ".join(str(r.get("name", "?")) for r in value if isinstance(r, dict))
+    return _cell(value)
+
+
 def _flatten(data: dict, prefix: str = "") -> list[list[str]]:
     rows = []
     for key, value in data.items():
@@ -200,6 +212,10 @@ def _assumptions(text: str) -> list[dict[str, Any]]:
     if not isinstance(data, dict):
         return [{"title": "Scenario (YAML)", "columns": ["text"], "rows": [[text]]}]
     sections = []
+    if isinstance(data.get("pipeline_csv"), str):  # a stored pipeline file: its deals, summarised below
+        from .scenario_files import parse_pipeline_csv
+
+        data = dict(data, pipeline=parse_pipeline_csv(data.pop("pipeline_csv"), "pipeline_csv")[0])
     general = {k: v for k, v in data.items() if not isinstance(v, (dict, list)) and k not in ("name", "description")}
     nested = {k: v for k, v in data.items() if isinstance(v, dict)}
     if general:
@@ -211,15 +227,20 @@ def _assumptions(text: str) -> list[dict[str, Any]]:
     if isinstance(terr, list) and terr and all(isinstance(t, dict) for t in terr):
         names = [str(t.get("name", i)) for i, t in enumerate(terr)]
         keys = list(dict.fromkeys(k for t in terr for k in t if k != "name"))
-        rows = [[k] + [_cell(t[k]) if k in t else "(default)" for t in terr] for k in keys]
+        rows = [[k] + [_territory_cell(k, t[k]) if k in t else "(default)" for t in terr] for k in keys]
         sections.append({"title": "Territories", "columns": ["key"] + names, "rows": rows})
     plan = data.get("hiring_plan")
     if isinstance(plan, list) and plan and all(isinstance(p, dict) for p in plan):
         cols = list(dict.fromkeys(k for p in plan for k in p))
         sections.append({"title": "Hiring plan", "columns": cols,
                          "rows": [[_cell(p.get(c, "")) for c in cols] for p in plan]})
+    deals = data.get("pipeline")
+    if isinstance(deals, list) and deals and all(isinstance(d, dict) for d in deals):
+        sections.append({"title": "Open pipeline at start", "columns": ["territory", "deals", "with owner",
+                                                                         "amount given", "mean age (months)"],
+                         "rows": _pipeline_rows(deals)})
     for key, value in data.items():  # any other list-valued section added by later issues
-        if isinstance(value, list) and key not in ("territories", "hiring_plan"):
+        if isinstance(value, list) and key not in ("territories", "hiring_plan", "pipeline"):
             sections.append({"title": key.replace("_", " ").capitalize(), "columns": ["value"],
                              "rows": [[_cell(v)] for v in value]})
     return sections
@@ -248,6 +269,19 @@ def _balance(ds: xr.Dataset) -> dict[str, Any] | None:
                 "others": others}
     return {"fy": b.fiscal_year, "rows": rows, "hire": hire, "note": b.note,
             "unworked_limit": f"{UNDERSTAFFED_UNWORKED:.0%}", "load_limit": f"{OVERSTAFFED_LOAD:.0%}"}
+
+
+def _pipeline_rows(deals: list[dict]) -> list[list[str]]:
+    """One row per territory of the open deals (a pipeline can hold thousands of deals)."""
+    rows = []
+    for terr in dict.fromkeys(str(d.get("territory", "")) for d in deals):
+        mine = [d for d in deals if str(d.get("territory", "")) == terr]
+        amounts = [d["amount"] for d in mine if isinstance(d.get("amount"), (int, float))]
+        ages = [d["age_months"] for d in mine if isinstance(d.get("age_months"), (int, float))]
+        rows.append([terr, f"{len(mine):,}", f"{sum(1 for d in mine if d.get('owner')):,}",
+                     f"{len(amounts):,} ({_cell(float(sum(amounts)))} in total)",
+                     f"{sum(ages) / len(ages):.1f}" if ages else "-"])
+    return rows
 
 
 def _horizon(ds: xr.Dataset) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import (
     AfterValidator,
@@ -42,6 +43,8 @@ from pydantic import (
 from . import limits as L
 from .textsafe import CONTROL_CHARACTERS
 from .yamlsafe import YAMLInputError, load as _load_yaml, read_file as _read_yaml_file
+from .scenario_files import inline_files, relocate
+from .state_checks import check_state, fiscal_year_in_progress, hire_names, starting_names
 
 __all__ = [
     "Scenario",
@@ -142,6 +145,7 @@ Tenure = Annotated[Any, BeforeValidator(_tenure)]
 Fraction = Annotated[Number, AfterValidator(_unit_interval)]
 NonNegative = Annotated[Number, AfterValidator(lambda v: _check_nonneg(v))]  # defined below
 Factor = Annotated[Number, AfterValidator(lambda v: _at_most(_check_nonneg(v), L.MAX_FACTOR, _WHY_FACTOR))]
+Money = Annotated[Number, AfterValidator(lambda v: _at_most(_check_nonneg(v), L.MAX_MONEY, _WHY_MONEY))]
 # one tenure for every starting rep, or a list with one per rep (errors then name the entry)
 TenureMonths = Annotated[
     Annotated[Tenure, Tag("one")]
@@ -249,15 +253,18 @@ class _Strict(BaseModel):
 
 
 class DealSize(_Strict):
-    """Lognormal deal value."""
+    """Value of a won deal: lognormal ``{mean, cv}``, or resampled history ``{empirical: [...]}``
+    (or ``{empirical_file: FILE}``, read relative to the scenario file and inlined)."""
 
-    mean: Number = Field(description="mean value of one won deal|currency|required")
+    mean: Number | None = Field(None, description="mean value of one won deal (lognormal form)|currency|required unless empirical")
     cv: Number = Field(0.0, description="coefficient of variation (sd / mean) of deal value; 0 = every deal is `mean`|fraction|0")
+    empirical: Annotated[list[Number], _max_items(L.MAX_EMPIRICAL_VALUES, "the values are stored in every results file")] | None = Field(None, description="historical deal values, resampled with equal weight (instead of mean and cv): a real product mix is multimodal|currency|none")
+    empirical_file: StrictStr | None = Field(None, description="CSV file of historical deal values (an `amount` column, or one column), read relative to the scenario file and inlined as `empirical`|path|none")
 
     @field_validator("mean")
     @classmethod
-    def _mean(cls, v: float) -> float:
-        if not math.isfinite(v) or v <= 0:
+    def _mean(cls, v: float | None) -> float | None:
+        if v is not None and (not math.isfinite(v) or v <= 0):
             raise ValueError(f"must be a finite number > 0, got {_got(v)}")
         return _at_most(v, L.MAX_MONEY, _WHY_MONEY)
 
@@ -265,6 +272,69 @@ class DealSize(_Strict):
     @classmethod
     def _cv(cls, v: float) -> float:
         return _at_most(_check_nonneg(v), L.MAX_DEAL_CV, "beyond it the lognormal's mean rests on a few extreme deals")
+
+    @field_validator("empirical")
+    @classmethod
+    def _empirical(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return None
+        if not v:
+            raise ValueError("must list at least one deal value, got []")
+        for i, x in enumerate(v):
+            if not math.isfinite(x) or x <= 0:
+                raise ValueError(f"entry {i} must be a finite number > 0, got {_got(x)}")
+            _at_most(x, L.MAX_MONEY, _WHY_MONEY)
+        return [float(x) for x in v]
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "DealSize":
+        empirical = self.empirical is not None or self.empirical_file is not None
+        if self.empirical is not None and self.empirical_file is not None:
+            raise ValueError("give empirical or empirical_file, not both")
+        if empirical and ({"mean", "cv"} & self.model_fields_set):
+            raise ValueError("give either {mean, cv} (lognormal) or empirical deal values, not both")
+        if not empirical and self.mean is None:
+            raise ValueError("needs mean (and optionally cv), or empirical deal values")
+        return self
+
+    @property
+    def is_empirical(self) -> bool:
+        return self.empirical is not None
+
+
+class RosterRep(_Strict):
+    """One named rep in seat at the start."""
+
+    name: StrictStr = Field(description="the rep's name, unique in the scenario (the seat's `seat_name`; pipeline owners refer to it)|text|required")
+    tenure_months: Tenure = Field(description="completed months of service at the start|months|required")
+    skill: Factor | None = Field(None, description="the rep's persistent multiplier on win rate (1 = average); omitted: drawn as for a joiner|factor|drawn")
+    quota_annual: Money | None = Field(None, description="this rep's annual quota when fully ramped (a backfill gets the territory's)|currency/year|territory's")
+    ytd_bookings: Money | None = Field(None, description="bookings credited to the rep in the fiscal year in progress, before `start` (needs `actuals`)|currency|0")
+    ytd_quota: Money | None = Field(None, description="quota the rep carried in that fiscal year before `start` (needs `actuals`)|currency|0")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError(f"must not be empty, got {v!r}")
+        if "#" in v or v.startswith("hire:"):
+            raise ValueError(f"must not contain '#' or start with 'hire:' (kept for the derived names of anonymous seats), got {v!r}")
+        return v
+
+    @field_validator("skill")
+    @classmethod
+    def _skill(cls, v: float | None) -> float | None:
+        if v is not None and (not math.isfinite(v) or v <= 0):
+            raise ValueError(f"must be a finite number > 0, got {_got(v)}")
+        return v
+
+
+# reps in seat at the start: a count of anonymous reps, or a roster of named reps
+Reps = Annotated[
+    Annotated[StrictInt, Tag("int")]
+    | Annotated[list[RosterRep], _max_items(L.MAX_REPS_PER_TERRITORY, _WHY_SEAT_INDEX), Tag("roster")],
+    Discriminator(lambda v: "roster" if isinstance(v, list) else "int"),
+]
 
 
 class AttritionBand(_Strict):
@@ -333,13 +403,13 @@ class Commission(_Strict):
 class TerritoryFields(_Strict):
     """Keys a territory may set itself or inherit from ``defaults``."""
 
-    reps: StrictInt | None = Field(None, description="reps in seat at the start|reps|required")
+    reps: Reps | None = Field(None, description="reps in seat at the start: a number of anonymous reps, or a roster, a list of `{name, tenure_months, skill, quota_annual, ytd_bookings, ytd_quota}` (see `reps[]`)|reps|required")
     initial_tenure_months: TenureMonths | None = Field(None, description="completed months of service of the starting reps: one number for all, or a list with one per rep|months|24")
     leads_per_month: Number | None = Field(None, description="expected inbound leads per month before seasonality, growth and downturns|leads/month|required")
     lead_to_opportunity: Number | None = Field(None, description="share of worked leads that become opportunities|fraction|required")
     win_rate: Number | None = Field(None, description="share of opportunities won (times the rep's skill and any downturn multiplier, capped at 1)|fraction|required")
     sales_cycle_months: PmfMonths | None = Field(None, description="pmf of months from opportunity to booking (entry k = k months)|pmf over months|[1.0]")
-    deal_size: DealSize | None = Field(None, description="lognormal value of a won deal: `{mean, cv}`|currency|required")
+    deal_size: DealSize | None = Field(None, description="value of a won deal: lognormal `{mean, cv}`, or `{empirical: [...]}` / `{empirical_file: FILE}` resampled|currency|required")
     ramp: Annotated[list[Fraction], _max_items(L.MAX_RAMP_MONTHS, "five years of ramp")] | None = Field(None, description="productivity by tenure month (entry 0 = first month); 1.0 after the list ends|fraction|[] (no ramp)")
     capacity_leads_per_month: Number | None = Field(None, description="leads one fully ramped rep can work per month; null = unlimited|leads/month|null")
     attrition_annual: Number | None = Field(None, description="annual attrition rate, the same at every tenure; exclusive with attrition_by_tenure|fraction|0")
@@ -365,8 +435,8 @@ class TerritoryFields(_Strict):
 
     @field_validator("reps")
     @classmethod
-    def _reps(cls, v: int | None) -> int | None:
-        return None if v is None else _at_most(_check_count(v), L.MAX_REPS_PER_TERRITORY, _WHY_SEAT_INDEX)
+    def _reps(cls, v: int | list[RosterRep] | None) -> int | list[RosterRep] | None:
+        return _at_most(_check_count(v), L.MAX_REPS_PER_TERRITORY, _WHY_SEAT_INDEX) if isinstance(v, int) else v
 
     @field_validator("leads_per_month")
     @classmethod
@@ -519,7 +589,7 @@ class Market(_Strict):
 
 
 class Goal(_Strict):
-    annual: list[NonNegative] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon|currency/year|required")
+    annual: list[NonNegative] = Field(description="company bookings goal, one value per fiscal year fully inside the horizon, led by the fiscal year in progress at `start` when the scenario has `actuals`|currency/year|required")
 
     @field_validator("annual")
     @classmethod
@@ -549,6 +619,147 @@ class HirePlanEntry(_Strict):
         return _at_most(_check_count(v), L.MAX_HIRES_PER_ENTRY, f"a hire's random-stream address holds its index in {L.SEAT_INDEX_BITS} bits")
 
 
+def _deal_id(value: Any) -> str:
+    """Deal ids are text; a YAML number (``id: 1001``) is read as its text."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"must be text (a deal id), got {_got(value)}")
+    text = str(value).strip()
+    if not text:
+        raise ValueError(f"must not be empty, got {value!r}")
+    return text
+
+
+class OpenDeal(_Strict):
+    """One deal open at ``start`` (SPEC section 9)."""
+
+    id: Annotated[str, BeforeValidator(_deal_id)] = Field(description="the deal's id, unique; its random draws are keyed by it|text|required")
+    territory: StrictStr = Field(description="territory the deal belongs to|text|required")
+    owner: StrictStr | None = Field(None, description="the rep who owns it: a named rep, or an anonymous starting rep's seat name such as `East#3`; none or another name: the deal books to the territory and credits no rep|text|none")
+    age_months: Tenure = Field(description="whole months since the deal was opened|months|required")
+    amount: Money | None = Field(None, description="value if won; omitted: drawn from the territory's deal_size|currency|drawn")
+    win_probability: Fraction | None = Field(None, description="chance the deal is won; omitted: the territory's win_rate|fraction|win_rate")
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, v: float | None) -> float | None:
+        if v is not None and (not math.isfinite(v) or v <= 0):
+            raise ValueError(f"must be a finite number > 0, got {_got(v)}")
+        return v
+
+
+class Actuals(_Strict):
+    """What was already booked in the fiscal year in progress at ``start``."""
+
+    bookings: dict[StrictStr, Money] = Field(description="bookings per territory name in the fiscal year in progress, before `start` (a territory left out booked 0)|currency|required")
+
+
+class Spread(_Strict):
+    """A location and a spread: ``{mean, sd}`` or ``{mean, cv}``."""
+
+    mean: Number = Field(description="mean of the distribution (before truncation)|key's unit|required")
+    sd: NonNegative | None = Field(None, description="standard deviation; 0 = a point mass at mean|key's unit|sd or cv")
+    cv: NonNegative | None = Field(None, description="coefficient of variation sd / mean|fraction|sd or cv")
+
+    @model_validator(mode="after")
+    def _one_spread(self) -> "Spread":
+        if (self.sd is None) == (self.cv is None):
+            raise ValueError("give exactly one of sd and cv")
+        if not math.isfinite(self.mean):
+            raise ValueError(f"mean must be a finite number, got {_got(self.mean)}")
+        return self
+
+    @property
+    def sd_value(self) -> float:
+        return float(self.sd) if self.sd is not None else float(self.cv) * abs(float(self.mean))
+
+
+def _samples(value: Any) -> list:
+    """Posterior draws: a list of numbers, or (for a pmf) a list of lists of numbers."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"must be a non-empty list of draws, got {_got(value)}")
+    if len(value) > L.MAX_UNCERTAIN_DRAWS:
+        raise ValueError(f"must list at most {L.MAX_UNCERTAIN_DRAWS:,} draws (they are stored in every results file), got {len(value):,}")
+    if all(isinstance(v, list) for v in value):
+        return [[_number(x) for x in v] for v in value]
+    if any(isinstance(v, list) for v in value):
+        raise ValueError("must be all numbers (draws of a number) or all lists (draws of a pmf), not a mix")
+    out = [_number(x) for x in value]
+    for i, x in enumerate(out):
+        if not math.isfinite(x):
+            raise ValueError(f"entry {i} must be a finite number, got {_got(x)}")
+    return out
+
+
+DISTRIBUTIONS = ("beta", "gamma", "normal", "lognormal", "uniform", "triangular", "dirichlet", "samples")
+
+
+class Distribution(_Strict):
+    """One uncertain parameter: exactly one distribution family, optionally truncated to [min, max]."""
+
+    beta: list[Number] | None = Field(None, description="`[a, b]`, both > 0: mean a / (a + b), e.g. wins + 1 and losses + 1|-|-")
+    gamma: Spread | None = Field(None, description="`{mean, sd}` or `{mean, cv}` with mean > 0|-|-")
+    normal: Spread | None = Field(None, description="`{mean, sd}` or `{mean, cv}`|-|-")
+    lognormal: Spread | None = Field(None, description="`{mean, sd}` or `{mean, cv}` of the value itself, mean > 0|-|-")
+    uniform: list[Number] | None = Field(None, description="`[low, high]`|-|-")
+    triangular: list[Number] | None = Field(None, description="`[low, mode, high]`|-|-")
+    dirichlet: list[Number] | None = Field(None, description="concentrations `[a0, a1, ...]` > 0, one per entry of the pmf it replaces; mean a_i / sum(a)|-|-")
+    samples: Annotated[list, BeforeValidator(_samples)] | None = Field(None, description="posterior draws: numbers, or pmfs (lists); all `samples` of a block have one length N and draw d takes one index j(d) for all of them|-|-")
+    min: Number | None = Field(None, description="lower truncation bound (beta, gamma, normal, lognormal)|key's unit|none")
+    max: Number | None = Field(None, description="upper truncation bound (beta, gamma, normal, lognormal)|key's unit|none")
+
+    @model_validator(mode="after")
+    def _one_family(self) -> "Distribution":
+        given = [name for name in DISTRIBUTIONS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one distribution ({', '.join(DISTRIBUTIONS)}), got "
+                             f"{', '.join(given) if given else 'none'}")
+        family = given[0]
+        if (self.min is not None or self.max is not None) and family not in ("beta", "gamma", "normal", "lognormal"):
+            raise ValueError(f"min and max truncate beta, gamma, normal and lognormal only, not {family}")
+        for bound in (self.min, self.max):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError(f"min and max must be finite numbers, got {_got(bound)}")
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError(f"min must be below max, got min {_got(self.min)}, max {_got(self.max)}")
+        if family == "beta":
+            if len(self.beta) != 2 or not all(math.isfinite(x) and x > 0 for x in self.beta):
+                raise ValueError(f"beta must be [a, b] with a, b > 0, got {self.beta}")
+        elif family in ("gamma", "lognormal"):
+            spread = getattr(self, family)
+            if not spread.mean > 0:
+                raise ValueError(f"{family} needs mean > 0, got {_got(spread.mean)}")
+        elif family == "uniform":
+            u = self.uniform
+            if len(u) != 2 or not all(math.isfinite(x) for x in u) or not u[0] <= u[1]:
+                raise ValueError(f"uniform must be [low, high] with low <= high, got {u}")
+        elif family == "triangular":
+            t = self.triangular
+            if len(t) != 3 or not all(math.isfinite(x) for x in t) or not t[0] <= t[1] <= t[2]:
+                raise ValueError(f"triangular must be [low, mode, high] with low <= mode <= high, got {t}")
+        elif family == "dirichlet":
+            if not self.dirichlet or not all(math.isfinite(x) and x > 0 for x in self.dirichlet):
+                raise ValueError(f"dirichlet must list concentrations > 0, got {self.dirichlet}")
+        return self
+
+    @property
+    def family(self) -> str:
+        return next(name for name in DISTRIBUTIONS if getattr(self, name) is not None)
+
+
+class Uncertainty(_Strict):
+    """Two-level Monte Carlo: parameters drawn once per draw, futures simulated per trial."""
+
+    trials_per_draw: StrictInt = Field(1, description="trials that share one parameter draw: trial k uses draw k // trials_per_draw (above 1, the summary splits variance into parameter and future)|trials|1")
+    parameters: dict[StrictStr, Distribution] = Field(default_factory=dict, description="dotted path (as `--set` takes it) -> distribution; see `uncertainty.parameters`|-|empty")
+
+    @field_validator("trials_per_draw")
+    @classmethod
+    def _tpd(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError(f"must be a whole number >= 1, got {_got(v)}")
+        return v
+
+
 class ScenarioFile(_Strict):
     name: StrictStr = Field(description="scenario name; names the default results file|letters, digits, `_.-`|required")
     description: StrictStr = Field("", description="free text shown in summaries and reports|text|empty")
@@ -561,6 +772,11 @@ class ScenarioFile(_Strict):
     defaults: TerritoryFields = Field(default_factory=TerritoryFields, description="per-territory keys merged into every territory that does not set them|-|empty")
     territories: Annotated[list[TerritoryEntry], _max_items(L.MAX_TERRITORIES, "per-territory tables must fit in memory")] = Field(description="the territories, each a mapping of per-territory keys plus `name`|-|required")
     hiring_plan: Annotated[list[HirePlanEntry], _max_items(L.MAX_HIRING_PLAN_ENTRIES, f"a hired seat's random-stream address holds its entry in {L.SEAT_GROUP_BITS} bits")] = Field(default_factory=list, description="planned hires: `{month, territory, hires}` entries|-|empty")
+    pipeline: Annotated[list[OpenDeal], _max_items(L.MAX_PIPELINE_DEALS, "a trial simulates every open deal")] | None = Field(None, description="deals open at `start`: `{id, territory, owner, age_months, amount, win_probability}` entries (see `pipeline[]`)|-|none")
+    pipeline_file: StrictStr | None = Field(None, description="CSV file of the open deals (header `id,territory,owner,age_months,amount,win_probability`; owner, amount and win_probability may be empty), read relative to the scenario file and stored inlined as `pipeline_csv`|path|none")
+    pipeline_csv: StrictStr | None = Field(None, description="the same CSV as text (a YAML literal block); what a pipeline_file becomes in a stored scenario|text|none")
+    actuals: Actuals | None = Field(None, description="the fiscal year in progress at `start`: `{bookings: {TERRITORY: amount}}` booked before `start`; that year then gets a goal and figures|-|none")
+    uncertainty: Uncertainty | None = Field(None, description="uncertain parameters: `{trials_per_draw, parameters: {PATH: distribution}}`|-|none")
 
     @field_validator("name")
     @classmethod
@@ -655,12 +871,14 @@ class Territory:
     name: str
     reps: int
     initial_tenure_months: tuple[int, ...]  # one per starting rep
+    roster: tuple[RosterRep, ...] | None  # the named reps, one per starting rep, or None (anonymous reps)
     leads_per_month: float
     lead_to_opportunity: float
     win_rate: float
     sales_cycle_months: tuple[float, ...]
-    deal_mean: float
-    deal_cv: float
+    deal_mean: float  # lognormal mean; for empirical deal sizes the mean of the values
+    deal_cv: float  # lognormal cv; for empirical deal sizes the cv of the values
+    deal_empirical: tuple[float, ...] | None  # historical deal values resampled instead of the lognormal
     ramp: tuple[float, ...]
     capacity_leads_per_month: float | None
     attrition_bands: tuple[tuple[int | None, float], ...]  # (until_month, annual); last has None
@@ -718,24 +936,37 @@ def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Terr
     pick = _picker(defaults, entry)
 
     reps = pick("reps")
-    tenure = pick("initial_tenure_months")
-    tenure_list = tuple(tenure) if isinstance(tenure, list) else (tenure,) * reps
+    roster = None
+    if isinstance(reps, list):  # a roster of named reps gives each rep's tenure
+        roster = tuple(reps)
+        reps = len(roster)
+        tenure_list = tuple(int(r.tenure_months) for r in roster)
+    else:
+        tenure = pick("initial_tenure_months")
+        tenure_list = tuple(tenure) if isinstance(tenure, list) else (tenure,) * reps
     bands_raw = pick("attrition_by_tenure")
     if bands_raw:
         bands = tuple((b.until_month, b.annual) for b in bands_raw)
     else:
         bands = ((None, pick("attrition_annual") or 0.0),)
     deal = pick("deal_size")
+    if deal.is_empirical:
+        values = np.asarray(deal.empirical, dtype=np.float64)
+        deal_mean, deal_cv = float(values.mean()), float(values.std() / values.mean())
+    else:
+        deal_mean, deal_cv = float(deal.mean), float(deal.cv)
     return Territory(
         name=entry.name,
         reps=reps,
         initial_tenure_months=tenure_list,
+        roster=roster,
         leads_per_month=pick("leads_per_month"),
         lead_to_opportunity=pick("lead_to_opportunity"),
         win_rate=pick("win_rate"),
         sales_cycle_months=tuple(pick("sales_cycle_months")),
-        deal_mean=float(deal.mean),
-        deal_cv=float(deal.cv),
+        deal_mean=deal_mean,
+        deal_cv=deal_cv,
+        deal_empirical=tuple(deal.empirical) if deal.is_empirical else None,
         ramp=tuple(pick("ramp")),
         capacity_leads_per_month=pick("capacity_leads_per_month"),
         attrition_bands=bands,
@@ -753,7 +984,7 @@ def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Terr
         cost_of_sale_rate=pick("cost_of_sale_rate"),
         revenue_model=pick("revenue_model"),
         existing_arr=pick("existing_arr"),
-        existing_customers=_existing_customers(pick("existing_customers"), pick("existing_arr"), float(deal.mean)),
+        existing_customers=_existing_customers(pick("existing_customers"), pick("existing_arr"), deal_mean),
         churn_annual=pick("churn_annual"),
         expansion_annual=pick("expansion_annual"),
         gross_margin=pick("gross_margin"),
@@ -766,6 +997,21 @@ def _existing_customers(given: int | None, arr: float, deal_mean: float) -> int:
     return max(1, int(round(arr / deal_mean))) if arr > 0 else 0
 
 
+# libyaml's loader and emitter where PyYAML has them (the same safe subset, many times faster:
+# a stored scenario can hold a pipeline of thousands of deals); the pure-Python ones otherwise
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Safe YAML with multi-line text as literal blocks (``|``)."""
+
+
+_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
+
+
+_PIPELINE_KEYS = ("pipeline", "pipeline_file", "pipeline_csv")
+
+
 class Scenario:
     """A validated scenario.
 
@@ -774,43 +1020,61 @@ class Scenario:
     ``data`` the plain data it was built from (what :meth:`to_yaml` writes back).
     """
 
-    def __init__(self, data: dict[str, Any], spec: ScenarioFile, source: str | None = None):
+    def __init__(self, data: dict[str, Any], spec: ScenarioFile, source: str | None = None,
+                 warnings: list[tuple[str, str]] | None = None, base_dir: Path | None = None):
         self.data = data
         self.spec = spec
         self.source = source
+        self.base_dir = base_dir  # where files the scenario names are read from (overrides naming new ones too)
         self.territories: tuple[Territory, ...] = tuple(_resolve_territory(spec.defaults, t) for t in spec.territories)
+        #: (location, message) of what is valid but probably not meant (``salessim validate`` lists them)
+        self.warnings: list[tuple[str, str]] = list(warnings or [])
+        #: the CSV files the scenario named and that were inlined (inputs no command may overwrite)
+        self.files_read: tuple[Path, ...] = ()
 
     # -- construction -------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: Any, source: str | None = None) -> Scenario:
-        """Validate plain data (as parsed from YAML); raise :class:`ScenarioError`."""
+    def from_dict(cls, data: Any, source: str | None = None, base_dir: str | Path | None = None) -> Scenario:
+        """Validate plain data (as parsed from YAML); raise :class:`ScenarioError`.
+
+        Files the data names (``pipeline_file``, ``deal_size.empirical_file``) are read
+        relative to ``base_dir`` (default: the current folder) and inlined.
+        """
         if data is None:
             raise ScenarioError([("", "the file is empty; a scenario is a mapping of keys such as name, start, territories")], source)
         if not isinstance(data, dict):
             raise ScenarioError([("", f"a scenario must be a mapping of keys, got {type(data).__name__}")], source)
         data = copy.deepcopy(data)
-        problems: list[tuple[str, str]] = []
+        data, checked, lines, problems, files = inline_files(data, Path.cwd() if base_dir is None else Path(base_dir))
         spec = None
         try:
-            spec = ScenarioFile.model_validate(data)
+            spec = ScenarioFile.model_validate(checked)
         except ValidationError as exc:
-            problems.extend(_format_pydantic(exc, data))
-        problems.extend(_cross_checks(data))
+            problems.extend(_format_pydantic(exc, checked))
+        problems.extend(_cross_checks(checked))
         if spec is not None:
             problems.extend(_resource_checks(spec))
+        warnings: list[tuple[str, str]] = []
+        if not problems:
+            assert spec is not None
+            territories = tuple(_resolve_territory(spec.defaults, t) for t in spec.territories)
+            found, warnings = check_state(spec, territories, _parse_month(spec.start))
+            problems.extend(found)
         if problems:
-            raise ScenarioError(_dedupe(problems), source)
+            raise ScenarioError(_dedupe(relocate(problems, lines)), source)
         assert spec is not None
-        return cls(data, spec, source)
+        out = cls(data, spec, source, relocate(warnings, lines), None if base_dir is None else Path(base_dir))
+        out.files_read = tuple(files)
+        return out
 
     @classmethod
-    def from_yaml(cls, text: str, source: str | None = None) -> Scenario:
+    def from_yaml(cls, text: str, source: str | None = None, base_dir: str | Path | None = None) -> Scenario:
         """Parse and validate YAML text (such as a results file's ``scenario`` attribute)."""
         try:
             data = _load_yaml(text)
         except YAMLInputError as exc:
             raise ScenarioError([(f"line {exc.line}" if exc.line else "", exc.message)], source) from None
-        return cls.from_dict(data, source)
+        return cls.from_dict(data, source, base_dir)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """Return a new scenario with dotted-path keys replaced.
@@ -821,6 +1085,11 @@ class Scenario:
         A key that does not exist yet is added (validation then rejects unknown keys).
         """
         data = copy.deepcopy(self.data)
+        # an override that gives the pipeline replaces it, whatever form the scenario gave it in
+        given = [k for k in _PIPELINE_KEYS if overrides.get(k) is not None]
+        if len(given) == 1:
+            for key in _PIPELINE_KEYS:
+                data.pop(key, None)
         problems = []
         located = {}  # location in the data -> the override path that set it
         for path, value in overrides.items():
@@ -832,13 +1101,18 @@ class Scenario:
         if problems:
             raise ScenarioError(problems, source)
         try:
-            return Scenario.from_dict(data, self.source)
+            out = Scenario.from_dict(data, self.source, self.base_dir)
         except ScenarioError as exc:
             raise ScenarioError([(loc, msg + _override_note(loc, located)) for loc, msg in exc.problems], source) from None
+        out.files_read = self.files_read + out.files_read
+        return out
 
     def to_yaml(self) -> str:
-        """The scenario as YAML text that :meth:`from_yaml` reads back to an equal scenario."""
-        return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
+        """The scenario as YAML text that :meth:`from_yaml` reads back to an equal scenario.
+
+        Text over several lines (an inlined pipeline CSV) is written as a literal block.
+        """
+        return yaml.dump(self.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
     # -- convenient views ------------------------------------------------------------
     @property
@@ -866,8 +1140,37 @@ class Scenario:
         return [(y0 + (m0 - 1 + t) // 12, (m0 - 1 + t) % 12 + 1) for t in range(self.horizon_months)]
 
     def fiscal_years(self) -> list[tuple[int, int]]:
-        """(label, first month index) of every fiscal year fully inside the horizon."""
-        return _full_fiscal_years(self.start, self.horizon_months, self.spec.fiscal_year_start_month)
+        """(label, first simulated month index) of every fiscal year with figures (goal, attainment).
+
+        Those are the fiscal years fully inside the horizon and, when the scenario has
+        ``actuals``, the fiscal year in progress at ``start`` (first simulated month 0).
+        """
+        return [(label, first) for label, first, _ in self.fiscal_year_spans()]
+
+    def fiscal_year_spans(self) -> list[tuple[int, int, int]]:
+        """(label, first, last simulated month index) of every fiscal year with figures."""
+        return _fiscal_year_spans(self.start, self.horizon_months, self.spec.fiscal_year_start_month,
+                                  self.spec.actuals is not None)
+
+    def fiscal_year_in_progress(self) -> int | None:
+        """Label of the fiscal year in progress at ``start`` that has figures (the scenario has actuals), else None."""
+        if self.spec.actuals is None:
+            return None
+        progress = fiscal_year_in_progress(self.start, self.spec.fiscal_year_start_month)
+        return None if progress is None else progress[0]
+
+    def actual_bookings(self) -> list[float]:
+        """Per territory: bookings before ``start`` in the fiscal year in progress (0 without actuals)."""
+        if self.spec.actuals is None:
+            return [0.0] * len(self.territories)
+        return [float(self.spec.actuals.bookings.get(t.name, 0.0)) for t in self.territories]
+
+    def seat_names(self) -> list[str]:
+        """Name of each seat (order of :meth:`seat_territories`): a named rep's name, ``East#3`` for
+        the third anonymous starting rep of East, ``hire:2027-06:West#1`` for the first rep the
+        plan hires into West in 2027-06 (numbered across plan entries of that month and territory)."""
+        names = [name for per_territory in starting_names(self.territories) for name in per_territory]
+        return names + [name for per_entry in hire_names(self.spec.hiring_plan) for name in per_entry]
 
     def fiscal_year_labels(self) -> list[int]:
         """Fiscal-year label of every simulated month (full or partial year)."""
@@ -908,7 +1211,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([("", f"cannot read {path}: it {exc.message}")], str(path)) from None
     except OSError as exc:
         raise ScenarioError([("", f"cannot read {path}: {exc.strerror or exc}")], str(path)) from None
-    return Scenario.from_yaml(text, str(path))
+    return Scenario.from_yaml(text, str(path), base_dir=path.parent)
 
 
 # --------------------------------------------------------------------------- checks
@@ -924,6 +1227,16 @@ def _full_fiscal_years(start: tuple[int, int], horizon: int, fy_start: int) -> l
         years.append((year, t))
         t += 12
     return years
+
+
+def _fiscal_year_spans(start: tuple[int, int], horizon: int, fy_start: int, with_actuals: bool) -> list[tuple[int, int, int]]:
+    """(label, first, last month index) of the fiscal years with figures: every one fully inside
+    the horizon and, with actuals, the one in progress at ``start`` if its remaining months fit."""
+    spans = [(label, first, first + 11) for label, first in _full_fiscal_years(start, horizon, fy_start)]
+    progress = fiscal_year_in_progress(start, fy_start) if with_actuals else None
+    if progress is not None and progress[1] <= horizon:
+        spans.insert(0, (progress[0], 0, progress[1] - 1))
+    return spans
 
 
 def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -995,11 +1308,19 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
     fy_start = data.get("fiscal_year_start_month", 1)
     goal = data.get("goal")
     if start is not None and horizon is not None and isinstance(fy_start, int) and 1 <= fy_start <= 12 and isinstance(goal, dict) and isinstance(goal.get("annual"), list):
-        years = _full_fiscal_years(start, horizon, fy_start)
+        with_actuals = isinstance(data.get("actuals"), dict)
+        years = _fiscal_year_spans(start, horizon, fy_start, with_actuals)
         if len(goal["annual"]) != len(years):
-            labels = ", ".join(f"FY{y}" for y, _ in years) or "none"
-            problems.append(("goal.annual", f"must give one value per fiscal year fully inside the horizon ({len(years)}: {labels}), got {len(goal['annual'])} values"))
+            labels = ", ".join(f"FY{y}" + (" (in progress, with actuals)" if last - first < 11 else "")
+                               for y, first, last in years) or "none"
+            which = "fully inside the horizon or in progress at start with actuals" if with_actuals else "fully inside the horizon"
+            problems.append(("goal.annual", f"must give one value per fiscal year {which} ({len(years)}: {labels}), got {len(goal['annual'])} values"))
     return problems
+
+
+def _seat_count(reps: int | list | None) -> int:
+    """Starting seats of a territory: its number of anonymous reps, or its roster's length."""
+    return len(reps) if isinstance(reps, list) else (reps or 0)
 
 
 def _resource_checks(spec: ScenarioFile) -> list[tuple[str, str]]:
@@ -1016,7 +1337,7 @@ def _resource_checks(spec: ScenarioFile) -> list[tuple[str, str]]:
         problems.append(("territories", f"{k_count:,} territories x {h} months = {k_count * h:,} territory-months, more than "
                                         f"the limit of {L.MAX_TERRITORY_MONTHS:,} (one trial's results would not fit in 8 MB); "
                                         "use fewer territories or a shorter horizon"))
-    seats = sum(p("reps") or 0 for p in picks) + sum(e.hires for e in spec.hiring_plan)
+    seats = sum(_seat_count(p("reps")) for p in picks) + sum(e.hires for e in spec.hiring_plan)
     if seats * h > L.MAX_SEAT_MONTHS:
         problems.append(("hiring_plan" if spec.hiring_plan else "territories",
                          f"{seats:,} seats (starting reps plus planned hires) x {h} months = {seats * h:,} seat-months, "
@@ -1108,7 +1429,7 @@ _TYPE_MESSAGES = {
     "missing": "required key is missing",
     "finite_number": "must be a finite number",
 }
-_UNION_TAGS = {"int", "float", "list[int]", "list[float]", "str", "bool", "none", "one", "each"}
+_UNION_TAGS = {"int", "float", "list[int]", "list[float]", "str", "bool", "none", "one", "each", "roster"}
 
 
 def _format_location(loc: tuple[Any, ...]) -> str:
@@ -1266,12 +1587,18 @@ def key_reference() -> str:
         ("`market`", Market, "market."),
         ("`market.downturn`", Downturn, "market.downturn."),
         ("Per territory (in `territories[]` or `defaults`)", TerritoryEntry, ""),
+        ("`reps[]` (a roster of named reps)", RosterRep, ""),
         ("`deal_size`", DealSize, "deal_size."),
         ("`commission`", Commission, "commission."),
         ("`commission.accelerators[]`", Tier, ""),
         ("`commission.decelerator`", Decelerator, "commission.decelerator."),
         ("`attrition_by_tenure[]`", AttritionBand, ""),
         ("`hiring_plan[]`", HirePlanEntry, ""),
+        ("`pipeline[]` (or the columns of `pipeline_file`)", OpenDeal, ""),
+        ("`actuals`", Actuals, "actuals."),
+        ("`uncertainty`", Uncertainty, "uncertainty."),
+        ("`uncertainty.parameters` values (distributions)", Distribution, ""),
+        ("`{mean, sd}` / `{mean, cv}` of gamma, normal, lognormal", Spread, ""),
     ]
     out = []
     for title, model, prefix in sections:

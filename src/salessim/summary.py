@@ -1,18 +1,22 @@
 """Summary statistics of a results Dataset: one row per metric, period and territory.
 
 Every row gives the Monte Carlo mean, its standard error (sd / sqrt(trials with a
-value)) and the 10th, 50th and 90th percentiles across trials.
+value); with ``trials_per_draw`` > 1, the cluster-robust error over parameter draws) and
+the 10th, 50th and 90th percentiles across trials.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import functools
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["summarize", "trial_values", "frame", "SummaryAccumulator", "COLUMNS", "fiscal_year_masks", "has_economics"]
+from .mcstats import grouped_se, variance_split
+
+__all__ = ["summarize", "trial_values", "frame", "SummaryAccumulator", "COLUMNS", "fiscal_year_masks", "has_economics",
+           "actual_bookings", "trial_groups"]
 
 COLUMNS = ["metric", "period", "territory", "unit", "mean", "se", "p10", "p50", "p90", "trials", "section"]
 ALL = "all"
@@ -24,8 +28,45 @@ def fiscal_year_masks(ds: xr.Dataset) -> dict[int, np.ndarray]:
     return {int(fy): np.nonzero(of_month == fy)[0] for fy in ds["fiscal_year"].values}
 
 
-def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray) -> dict:
+@functools.lru_cache(maxsize=8)
+def _scenario_from_text(text: str):
+    from .scenario import Scenario
+
+    return Scenario.from_yaml(text, source="results file")
+
+
+def scenario_of(ds: xr.Dataset):
+    """The results' scenario, parsed once per text (a summary reads it several times; a stored
+    scenario with a large open pipeline takes tens of milliseconds to validate)."""
+    return _scenario_from_text(ds.attrs["scenario"])
+
+
+def actual_bookings(ds: xr.Dataset) -> dict[int, float]:
+    """Company bookings before the first simulated month in each fiscal year (actuals; 0 if none).
+
+    A fiscal year's bookings are these plus the sum of its simulated months: every reader
+    that totals a year's bookings adds them (results files older than 0.2 have none).
+    """
+    if "actual_bookings" not in ds:
+        return {int(fy): 0.0 for fy in ds["fiscal_year"].values}
+    values = ds["actual_bookings"].sum("territory").values
+    return {int(fy): float(v) for fy, v in zip(ds["fiscal_year"].values, values)}
+
+
+def trial_groups(ds: xr.Dataset) -> np.ndarray | None:
+    """The parameter draw of each trial when draws are shared by several trials (trials_per_draw > 1), else None."""
+    if "parameter_draw" not in ds:
+        return None
+    draws = ds["parameter_draw"].values
+    return draws if np.unique(draws).size < draws.size else None
+
+
+def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray,
+         groups: np.ndarray | None = None) -> dict:
     v = np.asarray(values, dtype=np.float64)
+    grouped = groups is not None and v.size == np.asarray(groups).size and v.size > 1
+    if grouped:
+        se_grouped = grouped_se(v, groups)
     v = v[np.isfinite(v)]
     n = v.size
     if n == 0:
@@ -33,29 +74,18 @@ def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray
     else:
         mean = float(v.mean())
         se = float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        if grouped:
+            se = se_grouped
         p10, p50, p90 = (float(x) for x in np.percentile(v, [10, 50, 90]))
     return {"metric": metric, "period": period, "territory": territory, "unit": unit,
             "mean": mean, "se": se, "p10": p10, "p50": p50, "p90": p90, "trials": n}
-
-
-@lru_cache(maxsize=16)
-def _parsed(text: str):
-    from .scenario import Scenario
-
-    return Scenario.from_yaml(text, source="results file")
-
-
-def _scenario_of(ds: xr.Dataset):
-    """The results' scenario, parsed once per scenario text: a summary needs it three times,
-    and the what-if and plan tools summarise many chunks of the same scenario."""
-    return _parsed(ds.attrs["scenario"])
 
 
 def has_economics(ds: xr.Dataset) -> bool:
     """True when the scenario has costs or recurring revenue to report (older files have neither)."""
     if "sales_cost" not in ds:
         return False
-    for t in _scenario_of(ds).territories:
+    for t in scenario_of(ds).territories:
         costs = (t.base_salary_annual, t.variable_annual, t.hiring_cost, t.overhead_per_rep_month, t.cost_of_sale_rate)
         if any(c > 0 for c in costs) or t.revenue_model == "recurring" or t.commission.rate:
             return True
@@ -64,7 +94,7 @@ def has_economics(ds: xr.Dataset) -> bool:
 
 def _territory_terms(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Per territory: gross margin and expected customer lifetime in years (1 purchase for one_time)."""
-    terrs = _scenario_of(ds).territories
+    terrs = scenario_of(ds).territories
     margin = np.array([t.gross_margin for t in terrs])
     with np.errstate(divide="ignore"):
         life = np.array([(1.0 / t.churn_annual if t.churn_annual > 0 else np.inf) if t.revenue_model == "recurring" else 1.0
@@ -81,7 +111,11 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
 
     - goal: ``bookings``, ``goal``, ``goal_attainment`` (bookings / goal), ``p_goal``
       (P(bookings >= goal), the mean of a 0/1 indicator), ``bookings_growth`` (on the
-      previous fiscal year), ``pipeline_end``
+      previous fiscal year), ``pipeline_end``; for the fiscal year in progress at the start
+      (with ``actuals``) bookings are the actuals plus the simulated months, and
+      ``bookings_actual`` shows the actuals; with an open pipeline ``bookings_from_pipeline``
+      and ``bookings_from_new`` split the simulated bookings into the deals open at the start
+      and the opportunities created in the run
     - team: ``reps_at_quota`` (share of filled seats whose rep attained >= 100%),
       ``rep_attainment`` (mean over filled seats), ``headcount_end``, ``ramped_fte_end``
       (in the year's last month), ``hires``, ``departures``
@@ -97,14 +131,59 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
       on the starting ARR)
     - territory (per territory): ``leads``, ``opportunities``, ``new_customers`` (new
       accounts), ``conversion``, ``bookings``, and with economics ``net_contribution``
+    - parameters (with uncertain parameters): each drawn parameter's values across trials
+      (period ``draws``)
+    - uncertainty (with ``trials_per_draw`` > 1): :func:`uncertainty_rows`
+
+    With ``trials_per_draw`` > 1 every standard error is cluster-robust over parameter draws.
+    Team and funnel figures of a fiscal year in progress cover its simulated months only.
     """
-    return frame(trial_values(ds))
+    return frame(trial_values(ds), trial_groups(ds))
 
 
-def frame(items: list[dict]) -> pd.DataFrame:
-    """Summary rows (mean, SE, percentiles) of :func:`trial_values` items."""
-    rows = [{"section": i["section"], **_row(i["metric"], i["period"], i["territory"], i["unit"], i["values"])} for i in items]
+def frame(items: list[dict], groups: np.ndarray | None = None) -> pd.DataFrame:
+    """Summary rows (mean, SE, percentiles) of :func:`trial_values` items.
+
+    ``groups`` (the parameter draw of each trial, :func:`trial_groups`) makes the standard
+    errors cluster-robust and adds the ``uncertainty`` section (:func:`uncertainty_rows`).
+    """
+    rows = [{"section": i["section"], **_row(i["metric"], i["period"], i["territory"], i["unit"], i["values"],
+                                              None if i["constant"] else groups)} for i in items]
+    if groups is not None:
+        rows += uncertainty_rows(items, groups)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def uncertainty_rows(items: list[dict], groups: np.ndarray) -> list[dict]:
+    """The ``uncertainty`` section: bookings and P(goal) per fiscal year, their variance split by
+    the law of total variance into parameter uncertainty and in-future randomness.
+
+    Rows per metric m and year: ``m_sd_total``, ``m_sd_parameter`` (sd of E[m | parameters]
+    across draws, bias-corrected), ``m_sd_future`` (sqrt of E[Var(m | parameters)]) and
+    ``m_parameter_share`` (the parameters' share of the variance). ``mean`` holds the
+    estimate and ``se`` its delete-one-draw jackknife standard error (for the sds, by the
+    delta method); ``trials`` the trials used. Percentiles do not apply (NaN).
+    """
+    rows = []
+    for item in items:
+        if item["section"] != "goal" or item["territory"] != ALL or item["metric"] not in ("bookings", "p_goal"):
+            continue
+        split = variance_split(item["values"], groups)
+        if split is None:
+            continue
+        metric, unit = item["metric"], item["unit"]
+
+        def add(name, value, se, row_unit):
+            rows.append({"section": "uncertainty", "metric": f"{metric}_{name}", "period": item["period"], "territory": ALL,
+                         "unit": row_unit, "mean": value, "se": se, "p10": np.nan, "p50": np.nan, "p90": np.nan,
+                         "trials": split["trials"]})
+
+        for name, var in (("sd_total", "total"), ("sd_parameter", "parameter"), ("sd_future", "future")):
+            value = float(np.sqrt(max(split[var], 0.0)))
+            se = split[f"{var}_se"] / (2 * value) if value > 0 else np.nan  # delta method: d sqrt(x) = dx / (2 sqrt x)
+            add(name, value, se, unit)
+        add("parameter_share", split["share"], split["share_se"], "fraction")
+    return rows
 
 
 def trial_values(ds: xr.Dataset) -> list[dict]:
@@ -121,21 +200,33 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
 
     def add(section, metric, period, unit, values, territory=ALL):
         rows.append({"section": section, "metric": metric, "period": period, "territory": territory, "unit": unit,
-                     "values": np.asarray(values, dtype=np.float64), "constant": metric == "goal"})
+                     "values": np.asarray(values, dtype=np.float64), "constant": metric in ("goal", "bookings_actual")})
 
     def fy_sum(name, idx):  # (trials, territories)
         return ds[name].values[:, idx, :].sum(axis=1)
+
+    actuals = actual_bookings(ds)
+    actual_by_terr = ds["actual_bookings"].values if "actual_bookings" in ds else None
+    has_pipeline = "bookings_from_pipeline" in ds and bool(scenario_of(ds).spec.pipeline)
 
     if econ:
         margin, life = _territory_terms(ds)
         arr_prev = _starting_arr(ds)
     bookings_prev = None
-    for fy, idx in fiscal_year_masks(ds).items():
+    for y, (fy, idx) in enumerate(fiscal_year_masks(ds).items()):
         period = f"FY{fy}"
         by_terr = fy_sum("bookings", idx)
+        if actual_by_terr is not None:
+            by_terr = by_terr + actual_by_terr[y][None, :]  # the year's bookings before the start (actuals)
         total = by_terr.sum(axis=1)
         goal = float(ds["goal"].sel(fiscal_year=fy))
         add("goal", "bookings", period, currency, total)
+        if actuals[fy] != 0.0:
+            add("goal", "bookings_actual", period, currency, np.full(1, actuals[fy]))
+        if has_pipeline:
+            from_pipeline = fy_sum("bookings_from_pipeline", idx).sum(axis=1)
+            add("goal", "bookings_from_pipeline", period, currency, from_pipeline)
+            add("goal", "bookings_from_new", period, currency, total - actuals[fy] - from_pipeline)
         add("goal", "goal", period, currency, np.full(1, goal))
         if goal > 0:
             add("goal", "goal_attainment", period, "fraction", total / goal)
@@ -204,6 +295,10 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
                 net = fy_sum("revenue", idx)[:, k] - fy_sum("sales_cost", idx)[:, k]
                 add("territory", "net_contribution", period, currency, net, name)
     add("goal", "pipeline_end", "horizon", currency, ds["pipeline_end"].values.sum(axis=1))
+    if "parameter_value" in ds:  # the uncertain parameters' drawn values, as the trials used them
+        units = ds["parameter_unit"].values if "parameter_unit" in ds.coords else ["value"] * ds.sizes["parameter"]
+        for j, (name, unit) in enumerate(zip(ds["parameter"].values, units)):
+            add("parameters", str(name), "draws", str(unit), ds["parameter_value"].values[:, j])
     return rows
 
 
@@ -222,6 +317,7 @@ class SummaryAccumulator:
         self.items: list[dict] | None = None
         self.values: np.ndarray | None = None
         self.filled = 0
+        self.draws: np.ndarray | None = None  # parameter draw of each trial (uncertain runs)
 
     def add(self, ds: xr.Dataset) -> None:
         items = trial_values(ds)
@@ -237,19 +333,30 @@ class SummaryAccumulator:
         for r, item in enumerate(items):
             if not item["constant"]:
                 self.values[r, self.filled : self.filled + n] = item["values"]
+        if "parameter_draw" in ds:
+            if self.draws is None:
+                self.draws = np.empty(self.trials, dtype=np.int64)
+            self.draws[self.filled : self.filled + n] = ds["parameter_draw"].values
         self.filled += n
 
     def frame(self) -> pd.DataFrame:
         assert self.items is not None and self.filled == self.trials
+        groups = self.draws if self.draws is not None and np.unique(self.draws).size < self.draws.size else None
         rows = []
+        split = []
         for r, item in enumerate(self.items):  # one row's float64 copy at a time
             values = item["values"] if item["constant"] else self.values[r].astype(np.float64)
             rows.append({"section": item["section"],
-                         **_row(item["metric"], item["period"], item["territory"], item["unit"], values)})
+                         **_row(item["metric"], item["period"], item["territory"], item["unit"], values,
+                                None if item["constant"] else groups)})
+            if groups is not None and item["section"] == "goal" and item["metric"] in ("bookings", "p_goal"):
+                split.append(item | {"values": values})
+        if groups is not None:
+            rows += uncertainty_rows(split, groups)
         return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _starting_arr(ds: xr.Dataset) -> np.ndarray:
     """Company ARR before the first simulated month (the existing ARR), per trial."""
-    start = sum(t.existing_arr for t in _scenario_of(ds).territories)
+    start = sum(t.existing_arr for t in scenario_of(ds).territories)
     return np.full(ds.sizes["trial"], start, dtype=np.float64)

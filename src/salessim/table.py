@@ -25,6 +25,8 @@ SECTION_TITLES = {
     "funnel": "Funnel",
     "economics": "Cost and return",
     "territory": "Territories",
+    "uncertainty": "Parameter uncertainty: variance split by the law of total variance (parameters vs the future)",
+    "parameters": "Uncertain parameters: the values the trials drew",
 }
 
 

@@ -28,6 +28,7 @@ from .kernels.month import (
     F_RAMPED_FTE,
     F_REVENUE_EXISTING,
     F_REVENUE_NEW,
+    F_BOOKINGS_FROM_PIPELINE,
 )
 
 __all__ = ["Variable", "VARIABLES", "by_name"]
@@ -43,8 +44,9 @@ class Variable:
     units: str
     long_name: str
     description: str
-    source: str  # kernel output array it comes from, or "derived" (computed from other variables)
+    source: str  # kernel output array it comes from, "derived" (from other variables) or "goal"/"actuals" (the scenario)
     index: int | None = None  # position along the kernel array's variable axis
+    only_with: str | None = None  # "uncertainty": present only in runs with uncertain parameters
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -79,6 +81,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("revenue_existing", TMK, "float64", "{currency}", "revenue from existing customers", "Revenue recognised in the month from the customers at the start: their ARR / 12 (recurring; 0 for one_time).", "flows", F_REVENUE_EXISTING),
     Variable("revenue", TMK, "float64", "{currency}", "recognised revenue", "revenue_new + revenue_existing.", "derived"),
     Variable("commission_earned", ("trial", "fiscal_year", "seat"), "float64", "{currency}", "commission earned by the seat", "Commission paid to the seat's reps (every occupant) in the fiscal year.", "commission_earned"),
+    # starting state: open deals, the fiscal year in progress, who holds each seat
+    Variable("bookings_from_pipeline", TMK, "float64", "{currency}", "bookings from the starting pipeline", "The part of bookings from deals open at the start (pipeline / pipeline_file); bookings minus this is from opportunities created in the run.", "flows", F_BOOKINGS_FROM_PIPELINE),
+    Variable("actual_bookings", ("fiscal_year", "territory"), "float64", "{currency}", "bookings before the start", "Bookings of the fiscal year in progress before the first simulated month (actuals); 0 for every other year. A fiscal year's bookings are these plus the simulated months'.", "actuals"),
+    Variable("occupant", ("trial", "fiscal_year", "seat"), "int32", "1", "occupant at year end", "Which occupant of the seat holds it at the fiscal year's end, the one whose attainment is reported: 0 = the starting rep or planned hire, 1 = the first backfill, ...; -1 if empty.", "occupant"),
+    # uncertain parameters (two-level Monte Carlo)
+    Variable("parameter_value", ("trial", "parameter"), "float64", "1", "uncertain parameter values", "The value each trial ran with, per uncertain parameter (pmfs flattened as <path>.<month>); in the key's own unit.", "parameter_value", only_with="uncertainty"),
+    Variable("parameter_draw", ("trial",), "int64", "1", "parameter draw", "The parameter draw d the trial used: trial // trials_per_draw.", "parameter_draw", only_with="uncertainty"),
+    Variable("parameter_sample", ("trial",), "int64", "1", "index into samples", "The index j(d) into every `samples` list of the uncertainty block for the trial's draw; -1 without samples.", "parameter_sample", only_with="uncertainty"),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}

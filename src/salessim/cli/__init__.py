@@ -7,6 +7,7 @@ One module per command family, as rasterio's ``rio/`` package does:
 - :mod:`.outputs`: ``plot``, ``report``, ``export``
 - :mod:`.plan`: ``optimize``, ``quotas``
 - :mod:`.crm`: ``calibrate``
+- :mod:`.pipeline`: ``pipeline steady``
 
 Shared options live in :mod:`.options` and shared helpers (the user-error type, loading
 with ``--set``, output checks) in :mod:`.helpers`. Every error a user can cause prints
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import click
 
-from . import crm, outputs, plan, run, whatif
+from . import crm, outputs, pipeline, plan, run, whatif
 from .helpers import UserError
 
 __all__ = ["main", "UserError"]
@@ -56,3 +57,4 @@ for _command in (run.run, run.validate, run.summary, run.keys,
     main.add_command(_command)
 main.add_command(plan.optimize_cmd)
 main.add_command(plan.quotas_cmd)
+main.add_command(pipeline.pipeline_group)

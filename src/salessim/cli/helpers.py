@@ -21,8 +21,8 @@ from ..scenario import Scenario, ScenarioError, load_scenario
 from ..textsafe import printable
 from ..yamlsafe import YAMLInputError, load as load_yaml
 
-__all__ = ["UserError", "parse_sets", "load", "open_source", "writing", "output_path", "whatif_output",
-           "save", "runs_progress", "library_call", "echo"]
+__all__ = ["UserError", "parse_sets", "load", "warning_lines", "open_source", "writing", "output_path",
+           "whatif_output", "save", "runs_progress", "library_call", "echo"]
 
 
 class UserError(click.ClickException):
@@ -60,14 +60,27 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
     return overrides
 
 
-def load(path: str, sets: tuple[str, ...] = ()) -> Scenario:
-    """Load and validate a scenario file with ``--set`` overrides applied."""
+def load(path: str, sets: tuple[str, ...] = (), warn: bool = True) -> Scenario:
+    """Load and validate a scenario file with ``--set`` overrides applied.
+
+    Its warnings (valid but probably not meant: a pipeline owner who is no rep, a territory
+    without actuals) go to stderr unless ``warn`` is False.
+    """
     overrides = parse_sets(sets)
     try:
         sc = load_scenario(path)
-        return sc.with_overrides(overrides) if overrides else sc
+        sc = sc.with_overrides(overrides) if overrides else sc
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
+    if warn:
+        for line in warning_lines(sc):
+            click.echo(line, err=True)
+    return sc
+
+
+def warning_lines(sc: Scenario) -> list[str]:
+    """``warning: LOCATION: MESSAGE`` for each of a scenario's warnings."""
+    return [f"warning: {loc}: {msg}" if loc else f"warning: {msg}" for loc, msg in sc.warnings]
 
 
 def open_source(results: str, kind: str | None = None):

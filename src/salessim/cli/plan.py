@@ -22,11 +22,11 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), 
                        help="Print tables, or one JSON document for scripts. Example: --format json > plan.json")
 
 
-def _scenario_output(output: str | None, scenario: str, command: str) -> Path | None:
+def _scenario_output(output: str | None, scenario: str, command: str, sc) -> Path | None:
     """The ``-o`` path for a scenario YAML (None: nothing is written), checked by the one output rule."""
     if output is None:
         return None
-    out = output_path(output, Path(f"{command}.yaml"), [scenario])
+    out = output_path(output, Path(f"{command}.yaml"), [scenario, *sc.files_read])
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise UserError(f"--output {out}: a scenario file must end in .yaml or .yml")
     return out
@@ -95,7 +95,7 @@ def optimize_cmd(scenario: str, hires: int | None, budget_cost: str | None, slot
           --objective 'net_contribution[2028]' -o plan.yaml
     """
     sc = load(scenario, sets)
-    out = _scenario_output(output, scenario, "optimize")
+    out = _scenario_output(output, scenario, "optimize", sc)
     cost = library_call(parse_number, budget_cost, "--budget-cost") if budget_cost is not None else None
     result = runs_progress("optimizing", hires, _plan.optimize, sc, hires, list(slots), objective, budget_cost=cost,
                            trials=trials, min_trials=min_trials, tolerance=tolerance, seed=seed, cost_window=cost_window)
@@ -140,7 +140,7 @@ def quotas_cmd(scenario: str, rule: str, over_assign: float, fiscal_year: int | 
       salessim quotas scenarios/baseline.yaml --rule capacity --format json -o quotas.yaml
     """
     sc = load(scenario, sets)
-    out = _scenario_output(output, scenario, "quotas")
+    out = _scenario_output(output, scenario, "quotas", sc)
     result = library_call(_plan.quotas, sc, rule, over_assign, fiscal_year, trials=trials, seed=seed)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))

@@ -13,7 +13,7 @@ from ..results import ResultsError, save_results
 from ..scenario import Scenario
 from ..summary import summarize
 from ..table import render_summary
-from .helpers import UserError, echo, load, output_path, runs_progress
+from .helpers import UserError, echo, load, output_path, runs_progress, warning_lines
 from .options import format_option, seed_option, set_option, trials_option
 
 @click.command("run")
@@ -46,7 +46,7 @@ def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[s
       salessim run scenarios/baseline.yaml -n 10000 --seed 7 --set territories.East.reps=10
     """
     sc = load(scenario, sets)
-    out = output_path(output, Path("results") / f"{sc.name}.h5", [scenario])
+    out = output_path(output, Path("results") / f"{sc.name}.h5", [scenario, *sc.files_read])
     report = None
     if stream:
         if precision is not None:
@@ -141,13 +141,24 @@ def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
     failures = []
     for path in scenarios:
         try:
-            sc = load(path, sets)
+            sc = load(path, sets, warn=False)
         except UserError as exc:
             failures.append(exc.message)
             continue
         seats = len(sc.seat_territories())
+        full = sum(1 for _, first, last in sc.fiscal_year_spans() if last - first == 11)
+        extra = []
+        if sc.fiscal_year_in_progress() is not None:
+            extra.append(f"FY{sc.fiscal_year_in_progress()} in progress with actuals")
+        if sc.spec.pipeline:
+            extra.append(f"{len(sc.spec.pipeline):,} open deals")
+        if sc.spec.uncertainty is not None and sc.spec.uncertainty.parameters:
+            extra.append(f"{len(sc.spec.uncertainty.parameters)} uncertain parameters")
         echo(f"ok: {path} ({sc.name}: {len(sc.territories)} territories, {seats} seats, "
-                   f"{sc.horizon_months} months from {sc.spec.start}, {len(sc.fiscal_years())} full fiscal years)")
+                   f"{sc.horizon_months} months from {sc.spec.start}, {full} full fiscal years"
+                   + "".join(f", {e}" for e in extra) + ")")
+        for line in warning_lines(sc):
+            echo(f"  {line}")
     if failures:
         raise UserError("\n".join(failures))
 

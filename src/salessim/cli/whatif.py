@@ -31,7 +31,7 @@ def compare_cmd(scenarios: tuple[str, ...], trials: int, seed: int, sets: tuple[
     if len(scenarios) < 2:
         raise UserError(f"compare needs at least two scenario files, got {len(scenarios)}: {' '.join(scenarios)}")
     loaded = [load(path, sets) for path in scenarios]
-    out = whatif_output(output, "compare", scenarios)
+    out = whatif_output(output, "compare", [*scenarios, *(f for sc in loaded for f in sc.files_read)])
     ds = runs_progress("comparing", len(loaded), _whatif.compare, loaded, trials, seed)
     _render.render_compare(ds)
     save(ds, out)
@@ -74,7 +74,7 @@ def sweep_cmd(scenario: str, vary: tuple[str, ...], trials: int, seed: int, sets
     """
     sc = load(scenario, sets)
     grid = _parse_vary(vary)
-    out = whatif_output(output, "sweep", [scenario])
+    out = whatif_output(output, "sweep", [scenario, *sc.files_read])
     total = 1
     for values in grid.values():
         total *= len(values)
@@ -121,7 +121,7 @@ def solve_cmd(scenario: str, lever: str, range_: str, target: str, largest: bool
     sc = load(scenario, sets)
     lo, hi = library_call(_whatif.parse_range, range_)
     goal = library_call(_whatif.parse_target, target)
-    out = whatif_output(output, "solve", [scenario])
+    out = whatif_output(output, "solve", [scenario, *sc.files_read])
     result = runs_progress("solving", None, _whatif.solve, sc, lever.strip(), lo, hi, goal,
                                  largest=largest, trials=trials, seed=seed, tol=tol)
     _render.render_solve(result)
@@ -161,7 +161,7 @@ def sensitivity_cmd(scenario: str, delta: float, year: int | None, rank_by: str,
       salessim sensitivity scenarios/baseline.yaml --delta 0.1 --top 12 -o results/tornado.h5
     """
     sc = load(scenario, sets)
-    out = whatif_output(output, "sensitivity", [scenario])
+    out = whatif_output(output, "sensitivity", [scenario, *sc.files_read])
     moves, _ = library_call(_whatif.assumptions, sc, delta) if 0 < delta < 1 else ([], [])
     total = 1 + 2 * (len(params) if params else len(moves))
     ds = runs_progress("sensitivity", total, _whatif.sensitivity, sc, delta, trials, seed,

@@ -1,18 +1,10 @@
 """The model: one trial month by month (:func:`simulate_trial`) and many in parallel
 (:func:`simulate_chunk`). Pure functions over arrays; see SPEC section 3 for semantics.
 
-Shapes: H months, K territories, S seats, Y full fiscal years, n trials in the chunk.
-Money is in the scenario currency. Inputs are the fields of
-:class:`salessim.inputs.ModelInputs`, in order. Outputs (preallocated by the caller):
-
-``counts``   (N_COUNTS, n, H, K) int32   -- indexed by the ``C_*`` constants below
-``flows``    (N_FLOWS, n, H, K) float64  -- indexed by the ``F_*`` constants below
-(variable-major, so each variable of a run is one contiguous array; the trial kernel
-gets the ``[:, i]`` slices)
-``downturn`` (n, H) uint8                -- 1 in months inside a downturn
-``pipeline_end`` (n, K) float64          -- value of wins that would book after the horizon
-``attainment``, ``tenure`` (n, Y, S) float64 -- per seat at each fiscal year end; NaN if empty
-``commission_earned`` (n, Y, S) float64  -- commission paid to the seat's reps in each fiscal year
+The inputs and outputs are the named tuples of :mod:`.layout`, grouped by role (market,
+territory parameters and rules, calendar, seats, outputs). ``counts`` and ``flows`` are
+variable-major, indexed by the ``C_*`` and ``F_*`` constants below, so each variable of a
+run is one contiguous array; the trial kernel gets the ``[:, i]`` slices.
 
 Random draws come from :mod:`.streams`, addressed by (seed, trial, purpose, ...), so a
 trial's result depends only on (seed, trial, inputs).
@@ -23,7 +15,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .layout import Outputs
+
 from .streams import (
+    GOLDEN,
     NEVER,
     PURPOSE_CHURN,
     PURPOSE_DOWNTURN,
@@ -31,6 +26,9 @@ from .streams import (
     PURPOSE_REP_MONTH,
     PURPOSE_UNWORKED,
     binomial_inv,
+    deal_stream_key,
+    key_uniform,
+    mix64,
     binomial_inv_logs,
     categorical_inv,
     normal_inv,
@@ -49,14 +47,17 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "99e84a1271200a0fe0e261a0b8825bda2afddae8d2ae7a1c95d8d42b3ac8d57e"
+STREAMS_SHA256 = "729e5feb9a7585d16f3849a1bb4be89a01cefc4ff48b86d212d8d0f8176ddb21"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
 N_COUNTS = 10
 (F_RAMPED_FTE, F_BOOKINGS, F_QUOTA, F_COMMISSION, F_ARR, F_CHURNED_ARR, F_REVENUE_NEW,
- F_REVENUE_EXISTING) = range(8)
-N_FLOWS = 8
+ F_REVENUE_EXISTING, F_BOOKINGS_FROM_PIPELINE) = range(9)
+N_FLOWS = 9
+# an open deal older than every cycle with more than this probability books in month 0 (the
+# CDF's rounding, not the pmf, would otherwise decide where it books)
+OPEN_DEAL_TAIL = 1e-12
 
 
 @njit(cache=True)
@@ -122,23 +123,131 @@ def commission_payout(bookings, quota, rate, lo, mult, ntiers, cap):
     return pay
 
 
+@njit(cache=True, inline="always")
+def deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len):
+    """Value of a won deal in territory ``k``: one draw of stream ``st`` (the layout is the same
+    for both kinds): a resampled historical value (sorted, so the draw is monotone in the
+    uniform), or a lognormal value from an exact ziggurat normal."""
+    n = deal_values_len[k]
+    if n > 0:
+        return deal_values[k, min(int(uniform(st) * n), n - 1)]
+    return math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
+
+
 @njit(cache=True)
-def simulate_trial(seed, trial,
-                   lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
-                   p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
-                   backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, capped_cdf, capped_len,
-                   commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
-                   recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                   seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                   counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
-    """Simulate one trial; outputs are this trial's slices, shapes as the module docstring without n.
+def open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, deal_values, deal_values_len,
+               orphan_rate, leave_at, tenure, st, aux, owner_pipe, owner_deals, territory_pipe, territory_deals,
+               from_pipeline, pipeline_end):
+    """Route the deals open at the start (SPEC section 9), in month 0 of a trial.
+
+    Deal i (territory k, age a, cycle pmf p) is won with probability ``win_prob`` (or the
+    territory's win rate); a won deal books in month L - a, where P(L = l) = p_l / sum_{m >= a}
+    p_m for l >= a, or in month 0 if no cycle is as long as a. Its value is ``amount`` or a
+    deal-size draw. It books to its owner if the owner is still in seat then, else to the
+    territory with the orphaned-deal probability; with no owner it books to the territory.
+    Won deals due after the horizon go to ``pipeline_end``.
+
+    Each deal has its own stream (:func:`.streams.deal_stream_key` of its id's hash): the
+    key itself is the win coin, then fixed positions 1, 2, 3 give the booking month, the
+    value and the orphan coin (drawn only when needed), so a deal's draws do not depend on
+    the other deals. ``from_pipeline`` (H, K) receives what books.
+    """
+    H = owner_pipe.shape[1]
+    N = pipe.key.shape[0]
+    # first the win coins of every deal, without branches (the hashes vectorise), keeping the
+    # won deals' indices and keys; then the won deals alone
+    keys = np.empty(N, dtype=np.uint64)
+    for i in range(N):
+        keys[i] = deal_stream_key(tkey, pipe.key[i])
+    won = np.empty(N, dtype=np.int64)
+    m = 0
+    for i in range(N):
+        w = pipe.win_prob[i]
+        w = win_rate[pipe.terr[i]] if math.isnan(w) else w
+        won[m] = i
+        m += key_uniform(keys[i]) < w
+    for j in range(m):
+        i = won[j]
+        key = keys[i]
+        k = pipe.terr[i]
+        a = pipe.age[i]
+        n = cycle_len[k]
+        below = cycle_cdf[k, a - 1] if 0 < a <= n else (0.0 if a == 0 else 1.0)  # P(L < a)
+        if below >= 1.0 - OPEN_DEAL_TAIL:
+            due = 0  # older than the longest cycle: it books now
+        else:
+            u = key_uniform(mix64(key + GOLDEN))  # position 1 of the deal's stream
+            lag = categorical_inv(below + u * (1.0 - below), cycle_cdf[k], n)
+            due = max(lag, a) - a
+        value = pipe.amount[i]
+        if math.isnan(value):
+            st[0] = key + GOLDEN
+            value = deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len)  # position 2
+        if due >= H:
+            pipeline_end[k] += value
+            continue
+        s = pipe.owner[i]
+        if s >= 0 and due <= leave_at[s] - tenure[s]:  # the owner is still in seat in month ``due``
+            owner_pipe[s, due] += value
+            owner_deals[s, due] += 1
+        elif s >= 0 and not key_uniform(mix64(key + GOLDEN * np.uint64(3))) < orphan_rate[k]:  # position 3
+            continue  # the owner left first and the orphaned deal is lost
+        else:
+            territory_pipe[k, due] += value
+            territory_deals[k, due] += 1
+        from_pipeline[due, k] += value
+
+
+@njit(cache=True)
+def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out):
+    """Simulate one trial, reading row ``row`` of the per-draw groups.
+
+    ``market`` (:class:`~.layout.Market`), ``terr`` (:class:`~.layout.TerritoryParams`),
+    ``rules`` (:class:`~.layout.TerritoryRules`), ``cal`` (:class:`~.layout.Calendar`),
+    ``seats`` (:class:`~.layout.Seats`), ``pipe`` (:class:`~.layout.Pipeline`); ``out`` is an
+    :class:`~.layout.Outputs` of this trial's slices (shapes as in :mod:`.layout` without
+    the trial axis).
 
     Each month: the downturn state, then a pass over seats for joiners, ramp, headcount and
-    quota (which fixes each territory's total productivity), then a pass over seats for
-    each rep's leads, funnel and deals, the bookings due, the year-end attainment and the
-    month-end departure.
+    quota (which fixes each territory's total productivity), in month 0 the open deals at
+    the start, then a pass over seats for each rep's leads, funnel and deals, the bookings
+    due, the year-end attainment and the month-end departure.
     """
+    # this trial's parameter draw
+    lead_mean = market.lead_mean[row]
+    downturn_p_month = market.downturn_p_month[row]
+    downturn_months = market.downturn_months[row]
+    downturn_lead_mult = market.downturn_lead_mult[row]
+    downturn_win_mult = market.downturn_win_mult[row]
+    p_opp = terr.p_opp[row]
+    win_rate = terr.win_rate[row]
+    capacity = terr.capacity[row]
+    skill_sigma = terr.skill_sigma[row]
+    deal_mu = terr.deal_mu[row]
+    deal_sigma = terr.deal_sigma[row]
+    orphan_rate = terr.orphan_rate[row]
+    cycle_cdf = terr.cycle_cdf[row]
+    cycle_len = terr.cycle_len[row]
+    fill_cdf = terr.fill_cdf[row]
+    fill_len = terr.fill_len[row]
+    band_hazard = terr.band_hazard[row]
+    capped_cdf = terr.capped_cdf[row]
+    capped_len = terr.capped_len[row]
+    churn_month = terr.churn_month[row]
+    expansion_month = terr.expansion_month[row]
+    # rules, calendar and seats
+    quota_month, quota_ramped, backfill = rules.quota_month, rules.quota_ramped, rules.backfill
+    ramp, ramp_len = rules.ramp, rules.ramp_len
+    band_until, band_count = rules.band_until, rules.band_count
+    commission_rate, commission_cap = rules.commission_rate, rules.commission_cap
+    tier_lo, tier_mult, tier_count = rules.tier_lo, rules.tier_mult, rules.tier_count
+    recurring, existing_arr, existing_customers = rules.recurring, rules.existing_arr, rules.existing_customers
+    deal_values, deal_values_len = rules.deal_values, rules.deal_values_len
+    period_end, fy_of_month, fy_first, fy_last = cal.period_end, cal.fy_of_month, cal.fy_first, cal.fy_last
+    seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire = seats.key, seats.terr, seats.start, seats.tenure0, seats.is_hire
+    counts, flows, downturn, pipeline_end = out.counts, out.flows, out.downturn, out.pipeline_end
+    attainment, tenure_out, commission_earned, occupant_out = out.attainment, out.tenure, out.commission_earned, out.occupant
+
     H, K = lead_mean.shape
     S = seat_terr.shape[0]
     Y = fy_first.shape[0]
@@ -155,6 +264,7 @@ def simulate_trial(seed, trial,
     leave_at = np.zeros(S, dtype=np.int64)  # tenure month at whose end the occupant leaves
     fill_lag = np.zeros(S, dtype=np.int64)  # months from the occupant's departure to the backfill
     skill = np.ones(S)
+    quota_rep = np.zeros(S)  # monthly quota of the current occupant when fully ramped
     ramp_f = np.zeros(S)
     # win probability min(1, win_rate x skill x downturn multiplier) and its logs, per seat
     p_win = np.zeros(S)
@@ -185,6 +295,7 @@ def simulate_trial(seed, trial,
     attainment[:, :] = np.nan
     tenure_out[:, :] = np.nan
     commission_earned[:, :] = 0.0
+    occupant_out[:, :] = -1
     downturn_last = -1  # last month of the current downturn
     was_in_downturn = False
     y = 0  # next fiscal year to close
@@ -200,7 +311,7 @@ def simulate_trial(seed, trial,
         win_mult = downturn_win_mult if in_downturn else 1.0
         lead_mult = downturn_lead_mult if in_downturn else 1.0
         year_start = y < Y and t == fy_first[y]
-        year_end = y < Y and t == fy_first[y] + 11
+        year_end = y < Y and t == fy_last[y]
 
         # 1, 2, 8. joiners (skill, departure time, later time to fill), ramp, headcount, quota
         sum_f[:] = 0.0
@@ -215,12 +326,18 @@ def simulate_trial(seed, trial,
                 skill[s], leave_at[s], fill_lag[s] = draw_occupant(
                     st, tkey, seat_key[s], occupants[s], tenure[s], skill_sigma[k],
                     band_until[k], band_hazard[k], band_count[k], fill_cdf[k], fill_len[k])
+                # a named rep's own skill and quota (their skill draw is still made, and
+                # dropped, so their departure and time-to-fill draws are the anonymous seat's)
+                if first and not math.isnan(seats.skill0[s]):
+                    skill[s] = seats.skill0[s]
+                quota_rep[s] = seats.quota_month0[s] if first and not math.isnan(seats.quota_month0[s]) else quota_month[k]
                 occupants[s] += 1
                 active[s] = True
                 awaiting[s] = False
                 next_start[s] = NEVER
-                year_bookings[s] = 0.0
-                year_quota[s] = 0.0
+                # a starting rep's year-to-date figures open the fiscal year in progress
+                year_bookings[s] = seats.ytd_bookings[s] if first else 0.0
+                year_quota[s] = seats.ytd_quota[s] if first else 0.0
                 period_bookings[s] = 0.0
                 period_quota[s] = 0.0
                 if not first or seat_is_hire[s]:
@@ -235,7 +352,7 @@ def simulate_trial(seed, trial,
                 f = ramp[k, tenure[s]] if tenure[s] < ramp_len[k] else 1.0
                 ramp_f[s] = f
                 sum_f[k] += f
-                q = quota_month[k] * (f if quota_ramped[k] else 1.0)
+                q = quota_rep[s] * (f if quota_ramped[k] else 1.0)
                 year_quota[s] += q
                 period_quota[s] += q
                 counts[C_HEADCOUNT, t, k] += 1
@@ -244,6 +361,13 @@ def simulate_trial(seed, trial,
             elif awaiting[s]:
                 counts[C_OPEN_REQS, t, k] += 1
         was_in_downturn = in_downturn
+
+        # the deals open at the start: drawn once, in month 0, when their owners' departure
+        # months are known (as a win's are routed when it is won)
+        if t == 0:
+            open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, deal_values, deal_values_len,
+                       orphan_rate, leave_at, tenure, st, aux, owner_pipe, owner_deals, territory_pipe, territory_deals,
+                       flows[F_BOOKINGS_FROM_PIPELINE], pipeline_end)
 
         # 3-4. demand; with no productive rep every lead goes unworked
         for k in range(K):
@@ -302,9 +426,14 @@ def simulate_trial(seed, trial,
                 # deal that would book after it is orphaned now: it books to the territory
                 # if its coin says so.
                 owner_last = t + leave_at[s] - tenure[s]
+                n_values = deal_values_len[k]
+                empirical = n_values > 0  # decided once per rep-month (deal_value called here cost ~25% of the kernel)
                 for _ in range(wins):
                     lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
-                    value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
+                    if empirical:  # one draw either way, as deal_value
+                        value = deal_values[k, min(int(uniform(st) * n_values), n_values - 1)]
+                    else:
+                        value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
                     survives_orphaning = uniform(st) < orphan_rate[k]
                     due = t + lag
                     if due >= H:
@@ -339,6 +468,7 @@ def simulate_trial(seed, trial,
                 if year_quota[s] > 0.0:
                     attainment[y, s] = year_bookings[s] / year_quota[s]
                 tenure_out[y, s] = tenure[s] + 1
+                occupant_out[y, s] = occupants[s] - 1
 
             # 9. attrition at month end (deals booking later were routed when won),
             # backfill after the time to fill; tenure grows
@@ -376,25 +506,13 @@ def simulate_trial(seed, trial,
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk(seed, trial0,
-                   lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
-                   p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
-                   backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                   band_until, band_hazard, band_count, capped_cdf, capped_len,
-                   commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
-                   recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                   seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                   counts, flows, downturn, pipeline_end, attainment, tenure_out, commission_earned):
-    """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n."""
-    n = counts.shape[1]
+def simulate_chunk(seed, trial0, rows, market, terr, rules, cal, seats, pipe, out):
+    """Simulate trials ``trial0 .. trial0 + n - 1`` in parallel into zeroed outputs of length n.
+
+    Trial ``trial0 + i`` reads row ``rows[i]`` of the per-draw groups (``market``, ``terr``).
+    """
+    n = out.counts.shape[1]
     for i in prange(n):
-        simulate_trial(seed, trial0 + i,
-                       lead_mean, downturn_p_month, downturn_months, downturn_lead_mult, downturn_win_mult,
-                       p_opp, win_rate, capacity, skill_sigma, deal_mu, deal_sigma, quota_month, quota_ramped,
-                       backfill, orphan_rate, ramp, ramp_len, cycle_cdf, cycle_len, fill_cdf, fill_len,
-                       band_until, band_hazard, band_count, capped_cdf, capped_len,
-                       commission_rate, tier_lo, tier_mult, tier_count, commission_cap, period_end, fy_of_month,
-                       recurring, churn_month, expansion_month, existing_arr, existing_customers,
-                       seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire, fy_first,
-                       counts[:, i], flows[:, i], downturn[i], pipeline_end[i], attainment[i], tenure_out[i],
-                       commission_earned[i])
+        mine = Outputs(out.counts[:, i], out.flows[:, i], out.downturn[i], out.pipeline_end[i], out.attainment[i],
+                       out.tenure[i], out.commission_earned[i], out.occupant[i])
+        simulate_trial(seed, trial0 + i, rows[i], market, terr, rules, cal, seats, pipe, mine)

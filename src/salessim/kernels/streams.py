@@ -38,6 +38,7 @@ PURPOSE_OCCUPANT = 2  # (seat key, occupant): skill, departure time, time to fil
 PURPOSE_REP_MONTH = 3  # (seat key, month): 3 Poisson lead streams, 2 binomials, then (cycle, size, orphan) per win
 PURPOSE_UNWORKED = 4  # (territory, month): leads arriving while no rep can take them
 PURPOSE_CHURN = 5  # (territory, month): customers lost
+PURPOSE_PIPELINE = 6  # (deal id hash): an open deal's win, booking month, value and orphan coin (deal_stream_key)
 
 NEVER = 1 << 62  # a month or tenure that is never reached
 
@@ -62,6 +63,33 @@ def substream_key(tkey, purpose, a, b):
     """Key of the stream (purpose, a, b) of a trial; 0 <= a, b < 2**28, purpose < 256."""
     packed = (np.uint64(purpose) << np.uint64(56)) | (np.uint64(a) << np.uint64(28)) | np.uint64(b)
     return mix64(tkey ^ packed)
+
+
+@njit(cache=True, inline="always")
+def deal_stream_key(tkey, deal):
+    """Key of an open deal's stream in a trial; ``deal`` is the 56-bit hash of its id.
+
+    The purpose sits in the top byte, as in :func:`substream_key`, so deal streams never
+    share an address with the other purposes' streams.
+    """
+    return mix64(tkey ^ ((np.uint64(PURPOSE_PIPELINE) << np.uint64(56)) | np.uint64(deal)))
+
+
+@njit(cache=True, inline="always")
+def key_uniform(key):
+    """A key's own 52 high bits as a uniform in (0, 1), as :func:`uniform` maps a hash.
+
+    An open deal's win coin is its key itself (one hash per deal); the deal's later draws
+    are the uniforms of the stream the key starts.
+    """
+    return (np.float64(key >> _S12) + 0.5) * _INV52
+
+
+@njit(cache=True)
+def draw_key(seed, draw):
+    """Key of parameter draw ``draw`` (two-level Monte Carlo): independent of every trial key."""
+    k = mix64(np.uint64(seed) ^ np.uint64(0xBB67AE8584CAA73B))
+    return mix64(k + np.uint64(draw) * GOLDEN)
 
 
 @njit(cache=True)

@@ -3,6 +3,7 @@ on common random numbers, and the labelled statistics Dataset they all return.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
@@ -14,7 +15,8 @@ from ..engine import MAX_SEED, SimulationError, simulate
 from ..scenario import Scenario, ScenarioError
 from .metrics import STATS, describe, per_trial, unit_of
 
-__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "stats_dataset", "base_attrs", "check_run_args"]
+__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "stats_dataset", "base_attrs",
+           "check_run_args", "draw_clusters"]
 
 Progress = Callable[[int, int], None]
 
@@ -75,10 +77,26 @@ def run_all(scenarios: list[Scenario], trials: int, seed: int, progress: Progres
     return runs, common
 
 
-def stats_dataset(values: xr.DataArray, currency: str) -> xr.Dataset:
-    """Per-trial ``value`` (..., metric, trial, fiscal_year) plus mean, se, p10, p50, p90 over trials."""
+def draw_clusters(scenarios: Sequence[Scenario], trials: int) -> np.ndarray | None:
+    """Clusters of trials whose results are correlated through shared parameter draws, or None.
+
+    Trial k of a scenario with uncertain parameters uses draw k // trials_per_draw; across
+    several scenarios the clusters are runs of lcm(trials_per_draw) trials, which contain
+    every scenario's draws whole. None when every trial has its own draw (independent trials).
+    """
+    per_draw = [sc.spec.uncertainty.trials_per_draw for sc in scenarios
+                if sc.spec.uncertainty is not None and sc.spec.uncertainty.parameters]
+    size = math.lcm(*per_draw) if per_draw else 1
+    return None if size <= 1 else np.arange(trials, dtype=np.int64) // size
+
+
+def stats_dataset(values: xr.DataArray, currency: str, groups: np.ndarray | None = None) -> xr.Dataset:
+    """Per-trial ``value`` (..., metric, trial, fiscal_year) plus mean, se, p10, p50, p90 over trials.
+
+    ``groups`` (:func:`draw_clusters`) makes the standard errors cluster-robust.
+    """
     values = values.transpose(..., "trial", "fiscal_year")
-    stats = describe(values.values)
+    stats = describe(values.values, groups)
     dims = tuple(d for d in values.dims if d != "trial")
     ds = xr.Dataset({"value": values.astype(np.float64)})
     long = {"mean": "mean across trials", "se": "Monte Carlo standard error of the mean",

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ..scenario import Scenario, ScenarioError, load_scenario
-from .common import Progress, WhatIfError, base_attrs, check_run_args, run_all, stats_dataset
+from .common import Progress, WhatIfError, base_attrs, check_run_args, run_all, stats_dataset, draw_clusters
 from .metrics import paired
 
 __all__ = ["compare"]
@@ -88,8 +88,9 @@ def compare(
     runs, common = run_all(list(scenarios), trials, seed, progress)
     values = xr.concat([r.sel(metric=common) for r in runs], dim="scenario")
     values = values.assign_coords(scenario=("scenario", np.array(names, dtype=object)))
-    out = stats_dataset(values, scenarios[0].spec.currency)
-    diffs = paired(values.values, values.values[0][None])
+    groups = draw_clusters(scenarios, trials)
+    out = stats_dataset(values, scenarios[0].spec.currency, groups)
+    diffs = paired(values.values, values.values[0][None], groups)
     dims = ("scenario", "metric", "fiscal_year")
     out["diff"] = (dims, diffs["diff"], {"long_name": "mean paired difference from the first scenario (same trials)"})
     out["diff_se"] = (dims, diffs["diff_se"], {"long_name": "standard error of the paired difference"})

@@ -48,10 +48,27 @@ def unit_of(metric: str, currency: str) -> str:
     return {"p_goal": "probability", "reps_at_quota": "fraction"}.get(metric, currency)
 
 
-def describe(values: np.ndarray) -> dict[str, np.ndarray]:
+def clustered_se(v: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Cluster-robust SE of the mean along the last axis of ``v`` (NaNs left out); ``groups`` labels
+    the last axis in contiguous runs (the parameter draw of each trial)."""
+    ok = np.isfinite(v)
+    n = ok.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        resid = np.where(ok, v - np.nanmean(v, axis=-1, keepdims=True), 0.0)
+    starts = np.concatenate(([0], np.nonzero(np.diff(groups))[0] + 1))
+    sums = np.add.reduceat(resid, starts, axis=-1)
+    clusters = (np.add.reduceat(ok, starts, axis=-1) > 0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(clusters / (clusters - 1) * np.sum(sums**2, axis=-1)) / n
+    return np.where(clusters > 1, se, np.nan)
+
+
+def describe(values: np.ndarray, groups: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Mean, its standard error and P10/P50/P90 along the trial axis (axis -2 of (..., trial, year)).
 
-    NaNs are left out, trial by trial, as ``summarize`` does.
+    NaNs are left out, trial by trial, as ``summarize`` does. ``groups`` (the parameter draw
+    of each trial, when several trials share one) makes the standard error cluster-robust.
     """
     v = np.moveaxis(np.asarray(values, dtype=np.float64), -2, -1)  # (..., year, trial)
     n = np.isfinite(v).sum(axis=-1)
@@ -61,13 +78,16 @@ def describe(values: np.ndarray) -> dict[str, np.ndarray]:
         sd = np.nanstd(v, axis=-1, ddof=1)
         p10, p50, p90 = np.nanpercentile(v, [10, 50, 90], axis=-1)
     se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    if groups is not None:
+        se = clustered_se(v, groups)
     return {"mean": mean, "se": se, "p10": p10, "p50": p50, "p90": p90}
 
 
-def paired(b: np.ndarray, a: np.ndarray) -> dict[str, np.ndarray]:
+def paired(b: np.ndarray, a: np.ndarray, groups: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Paired difference b - a on the same trials: mean, its standard error, P(b > a).
 
-    Arrays are (..., trial, year); trials where either side is NaN are left out.
+    Arrays are (..., trial, year); trials where either side is NaN are left out. ``groups``
+    as in :func:`describe`.
     """
     b = np.moveaxis(np.asarray(b, dtype=np.float64), -2, -1)
     a = np.moveaxis(np.asarray(a, dtype=np.float64), -2, -1)
@@ -80,5 +100,7 @@ def paired(b: np.ndarray, a: np.ndarray) -> dict[str, np.ndarray]:
         sd = np.nanstd(d, axis=-1, ddof=1)
         better = np.where(n > 0, (ok & (b > a)).sum(axis=-1) / np.maximum(n, 1), np.nan)
     se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    if groups is not None:
+        se = clustered_se(d, groups)
     return {"diff": diff, "diff_se": se, "p_better": better}
 

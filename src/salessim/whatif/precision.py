@@ -15,7 +15,7 @@ import xarray as xr
 
 from ..engine import SimulationError, simulate
 from ..scenario import Scenario
-from .common import Progress, WhatIfError, check_run_args, parse_number
+from .common import Progress, WhatIfError, check_run_args, parse_number, draw_clusters
 from .metrics import describe, per_trial
 
 __all__ = ["PrecisionReport", "simulate_to_precision", "precision_errors"]
@@ -43,11 +43,12 @@ class PrecisionReport:
                 f"stopped at {self.trials:,} trials ({errors})")
 
 
-def precision_errors(metrics: xr.DataArray) -> tuple[dict[int, float], dict[int, float]]:
-    """SE of P(goal) and relative SE of mean bookings per fiscal year, from per-trial metrics."""
+def precision_errors(metrics: xr.DataArray, groups: np.ndarray | None = None) -> tuple[dict[int, float], dict[int, float]]:
+    """SE of P(goal) and relative SE of mean bookings per fiscal year, from per-trial metrics
+    (cluster-robust over parameter draws when ``groups`` is given)."""
     years = [int(y) for y in metrics["fiscal_year"].values]
-    p = describe(metrics.sel(metric="p_goal").values)
-    b = describe(metrics.sel(metric="bookings").values)
+    p = describe(metrics.sel(metric="p_goal").values, groups)
+    b = describe(metrics.sel(metric="bookings").values, groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(b["se"] == 0, 0.0, b["se"] / np.abs(b["mean"]))
     return ({y: float(v) for y, v in zip(years, p["se"])}, {y: float(v) for y, v in zip(years, rel)})
@@ -91,7 +92,7 @@ def simulate_to_precision(
         parts.append(part)
         metrics.append(per_trial(part))
         done += n
-        se_p, rel_b = precision_errors(xr.concat(metrics, dim="trial"))
+        se_p, rel_b = precision_errors(xr.concat(metrics, dim="trial"), draw_clusters([scenario], done))
         met = all(v <= precision for v in se_p.values()) and all(v <= precision for v in rel_b.values())
         if progress is not None:
             progress(done, max_trials)

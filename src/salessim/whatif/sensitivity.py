@@ -8,7 +8,15 @@ length) are rounded, probabilities clipped to [0, 1]; each such case is noted.
 
 Left out, on purpose: lists (seasonality, ramp, pmfs), true/false keys, the hiring plan
 (decisions, not assumptions: vary them with ``sweep`` or ``solve``), the goal and the
-quota (targets: they move attainment and P(goal) by definition, never bookings).
+quota (targets: they move attainment and P(goal) by definition, never bookings), a named
+roster (people, not a number to scale) and empirical deal sizes (a list of values).
+
+Uncertain keys (the scenario's ``uncertainty`` block) already carry their own range: such a
+key is not moved by delta but *fixed* at the 10th and then the 90th percentile of its
+distribution (its uncertainty removed, every other uncertain key still drawn), so the
+tornado shows how much of the outcome's spread that key's uncertainty drives. The
+territories whose value a ``defaults.<key>`` draw sets are not also moved by delta. Keys
+whose distribution is a pmf (dirichlet, samples of pmfs) are left out, as other pmfs are.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import numpy as np
 import xarray as xr
 
 from ..scenario import Scenario
+from ..state_checks import resolve_path
+from ..uncertainty import quantile
 from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_metrics
 from .metrics import describe, paired, unit_of
 
@@ -68,10 +78,77 @@ def _scalar(parameter: str, path: str, base: float, delta: float, kind: str, out
     out.append(Assumption(parameter, base, low, high, {path: cast(low)}, {path: cast(high)}, note))
 
 
+def _uncertain(scenario: Scenario, out: list, skipped: list) -> set[tuple[str, int]]:
+    """One assumption per uncertain scalar key, fixed at its P10 and P90; returns the (key, territory)
+    pairs (territory -1 for market keys) that the draws set, which are not moved by delta."""
+    block = scenario.spec.uncertainty
+    covered: set[tuple[str, int]] = set()
+    if block is None:
+        return covered
+    for path, dist in block.parameters.items():
+        target = resolve_path(path, scenario.spec, scenario.territories)
+        covered.update({(target.key, -1)} if not target.territories else
+                       {(target.key if target.band < 0 else f"band{target.band}", k) for k in target.territories})
+        if target.domain is None:
+            skipped.append(f"{target.path}: uncertain pmf ({dist.family}) is not fixed")
+            continue
+        rest = {p: d for p, d in scenario.data["uncertainty"]["parameters"].items() if p != path}
+        low, mid, high = (quantile(dist, q) for q in (0.1, 0.5, 0.9))
+        if target.domain.integer:
+            low, mid, high = (float(round(x)) for x in (low, mid, high))
+        sets = [_fixed(scenario, target, path, v) | {"uncertainty.parameters": rest} for v in (low, high)]
+        out.append(Assumption(target.path, mid, low, high, sets[0], sets[1],
+                              f"uncertain ({dist.family}): fixed at its P10 / P90; base = its median"))
+    return covered
+
+
+def _fixed(scenario: Scenario, target, path: str, value: float) -> dict:
+    """Overrides that set an uncertain key to ``value`` where its path points."""
+    value = int(value) if target.domain.integer else float(value)
+    if target.key.startswith("deal_size."):  # the whole deal_size mapping, the other half as resolved
+        t = scenario.territories[target.territories[0]]
+        other = {"mean": t.deal_mean, "cv": t.deal_cv}
+        return {path.rsplit(".", 1)[0]: other | {target.key.split(".")[1]: value}}
+    if target.key == "band":
+        t = scenario.territories[target.territories[0]]
+        bands = [({"until_month": u} if u is not None else {}) | {"annual": value if b == target.band else a}
+                 for b, (u, a) in enumerate(t.attrition_bands)]
+        return {path.rsplit(".", 2)[0]: bands}  # ...attrition_by_tenure.<band>.annual -> the band list
+    return {path: value}
+
+
 def assumptions(scenario: Scenario, delta: float = 0.1) -> tuple[list[Assumption], list[str]]:
-    """Every numeric assumption of ``scenario`` moved by ``delta``, and notes on what was skipped."""
+    """Every numeric assumption of ``scenario`` moved by ``delta`` (uncertain keys fixed at their
+    P10 and P90 instead), and notes on what was skipped."""
     out: list[Assumption] = []
     skipped: list[str] = []
+    covered = _uncertain(scenario, out, skipped)
+    moved: list[Assumption] = []
+    _assumptions(scenario, delta, moved, skipped)
+    for a in moved:
+        key, k = _key_of(scenario, a.parameter)
+        if (key, k) in covered or (key == "attrition_by_tenure" and any(c[0].startswith("band") and c[1] == k for c in covered)):
+            skipped.append(f"{a.parameter}: uncertain, fixed at P10 / P90 instead of moved by delta")
+        else:
+            out.append(a)
+    return out, skipped
+
+
+def _key_of(scenario: Scenario, parameter: str) -> tuple[str, int]:
+    """(key, territory index or -1) of an assumption label such as territories.East.win_rate."""
+    if not parameter.startswith("territories."):
+        return parameter, -1
+    names = [t.name for t in scenario.territories]
+    for k, name in enumerate(names):
+        prefix = f"territories.{name}."
+        if parameter.startswith(prefix):
+            key = parameter[len(prefix):]
+            return key, k
+    return parameter, -1
+
+
+def _assumptions(scenario: Scenario, delta: float, out: list, skipped: list) -> None:
+    """The numeric assumptions moved by delta (before uncertain keys are taken out)."""
     market = scenario.spec.market
     _scalar("market.annual_growth", "market.annual_growth", market.annual_growth, delta, "real", out, skipped)
     if market.downturn is not None:
@@ -85,8 +162,13 @@ def assumptions(scenario: Scenario, delta: float = 0.1) -> tuple[list[Assumption
         p = f"territories.{t.name}"
         raw = scenario.data["territories"][i]
         tenure = raw.get("initial_tenure_months", raw_defaults.get("initial_tenure_months", 24))
-        _reps(p, t.reps, tenure, delta, out, skipped)
-        if isinstance(tenure, list):
+        if t.roster is not None:
+            skipped.append(f"{p}.reps: a named roster is not scaled (nor its tenures)")
+        else:
+            _reps(p, t.reps, tenure, delta, out, skipped)
+        if t.roster is not None:
+            pass
+        elif isinstance(tenure, list):
             skipped.append(f"{p}.initial_tenure_months: a list (one per rep) is not scaled")
         else:
             _scalar(f"{p}.initial_tenure_months", f"{p}.initial_tenure_months", tenure, delta, "count", out, skipped)
@@ -97,6 +179,9 @@ def assumptions(scenario: Scenario, delta: float = 0.1) -> tuple[list[Assumption
         else:
             _scalar(f"{p}.capacity_leads_per_month", f"{p}.capacity_leads_per_month", t.capacity_leads_per_month, delta, "real", out, skipped)
         for key in ("mean", "cv"):
+            if t.deal_empirical is not None:
+                skipped.append(f"{p}.deal_size.{key}: empirical deal sizes are not scaled")
+                continue
             base = t.deal_mean if key == "mean" else t.deal_cv
             if base == 0:
                 skipped.append(f"{p}.deal_size.{key}: 0 cannot be scaled")
@@ -108,7 +193,6 @@ def assumptions(scenario: Scenario, delta: float = 0.1) -> tuple[list[Assumption
                                   {f"{p}.deal_size": {key: low, other: other_value}},
                                   {f"{p}.deal_size": {key: high, other: other_value}}, note))
         _attrition(scenario, i, p, delta, out, skipped)
-    return out, skipped
 
 
 def _reps(p: str, reps: int, tenure: object, delta: float, out: list, skipped: list) -> None:

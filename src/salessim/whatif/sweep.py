@@ -9,7 +9,8 @@ import numpy as np
 import xarray as xr
 
 from ..scenario import Scenario
-from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_all, stats_dataset
+from .common import (Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_all, stats_dataset,
+                     draw_clusters)
 
 __all__ = ["sweep"]
 
@@ -70,7 +71,7 @@ def sweep(
     coords = {p: (p, np.asarray(g, dtype=np.int64 if all(isinstance(x, int) for x in g) else np.float64)) for p, g in zip(paths, grids)}
     coords.update({d: results[0][d].values for d in ("metric", "trial", "fiscal_year")})
     values = xr.DataArray(stacked.reshape(shape), dims=(*paths, "metric", "trial", "fiscal_year"), coords=coords)
-    out = stats_dataset(values, scenario.spec.currency)
+    out = stats_dataset(values, scenario.spec.currency, draw_clusters(points, trials))
     out["goal"] = ("fiscal_year", np.asarray(scenario.spec.goal.annual, dtype=np.float64),
                    {"long_name": "bookings goal of the swept scenario", "units": scenario.spec.currency})
     for p in paths:
