@@ -68,7 +68,8 @@ def main(argv: list[str]) -> None:
             continue
         sc = load_scenario(path)
         inputs = build_inputs(sc)
-        expected = float(inputs.lead_mean.sum()) * max(1.0, inputs.downturn_lead_mult) * args["trials"]
+        market = inputs.market  # row 0: the scenario as written
+        expected = float(market.lead_mean[0].sum()) * max(1.0, float(market.downturn_lead_mult[0])) * args["trials"]
         if expected > args["max_leads"]:  # proportional but slow: left to the slow campaign
             record(index=index, label=label, stage="run", event="skipped", expected_leads=expected)
             continue

@@ -21,7 +21,10 @@ from salessim import Scenario, ScenarioError, limits as L
 from salessim.inputs import build_inputs, monthly_hazard, seat_stream_key
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+from conftest import self_contained_text  # noqa: E402
+
+BASE = yaml.safe_load(self_contained_text(ROOT / "scenarios" / "baseline.yaml"))
+del BASE["pipeline_file"]  # the bounds tests reshape territories; the open deals would name missing ones
 
 
 @pytest.fixture
@@ -120,7 +123,7 @@ def test_leads_at_the_bound_are_counted_exactly(base):
     leads = 0.999 * L.MAX_LEADS_PER_TERRITORY_MONTH / float((season * growth).max())
     data["territories"][0]["leads_per_month"] = leads
     sc = Scenario.from_dict(data)
-    expected = float(build_inputs(sc).lead_mean.sum())
+    expected = float(build_inputs(sc).market.lead_mean[0].sum())  # row 0: the scenario as written
     ds = salessim.simulate(sc, trials=1, seed=2)
     total = int(ds.leads.values.astype(np.int64).sum())
     assert ds.leads.values.min() > 0

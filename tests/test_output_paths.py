@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 import salessim
+from conftest import copy_scenario, self_contained_text
 from salessim._files import write_atomic
 from salessim.cli import main
 
@@ -27,8 +28,8 @@ BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 @pytest.fixture
 def work(tmp_path, monkeypatch, baseline_results) -> Path:
-    shutil.copy(BASELINE, tmp_path / "s.yaml")
-    shutil.copy(BASELINE, tmp_path / "b.yaml")
+    copy_scenario(BASELINE, tmp_path / "s.yaml")
+    copy_scenario(BASELINE, tmp_path / "b.yaml")
     shutil.copy(baseline_results, tmp_path / "r.h5")
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -108,7 +108,7 @@ def test_quotas_prints_both_quotas_and_writes_them(workdir):
                "-n", "300", "-o", "q.yaml")
     assert r.exit_code == 0, r.output
     for text in ("quotas uneven FY2027, rule equal-chance", "every full-tenure rep's chance of making quota",
-                 "territories", "now", "proposed", "reps", "hire 2027-05", "wrote q.yaml"):
+                 "territories", "now", "proposed", "reps", "hire:2027-05:", "wrote q.yaml"):
         assert text in r.output
     written = (workdir / "q.yaml").read_text()
     assert written.startswith("# quotas test\n")

@@ -232,7 +232,8 @@ def uncertain(parameters: dict, trials_per_draw=1) -> dict:
 def test_unknown_uncertain_path_names_what_is_supported():
     problem(uncertain({"territories.East.quota_annual": {"uniform": [1, 2]}}),
             "uncertainty.parameters.territories.East.quota_annual", "cannot be uncertain", "supported paths:",
-            "territories.NAME.win_rate", "defaults.churn_annual", "market.downturn.duration_months")
+            "territories.NAME.KEY or defaults.KEY", "win_rate", "churn_annual", "market.downturn.{probability_per_year, "
+            "duration_months")
 
 
 def test_uncertain_path_in_an_unknown_territory():

@@ -23,6 +23,7 @@ from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
 import salessim
+from conftest import copy_scenario, self_contained_text
 from salessim.cli import main
 from salessim.export import spreadsheet_safe, tables
 from salessim.table import render_summary
@@ -40,12 +41,15 @@ DESCRIPTION = "\x1b[31mred\x1b[0m [bold]loud[/] $x^$ \u202eevil =cmd|' /C calc'!
 def payload(tmp_path_factory) -> Path:
     """A folder with payload.yaml (the baseline with hostile names) and payload.h5 (its results)."""
     folder = tmp_path_factory.mktemp("text")
-    data = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(self_contained_text(ROOT / "scenarios" / "baseline.yaml"))
     data["description"] = DESCRIPTION
     data["horizon_months"] = 12  # one fiscal year keeps the exports small
     data["goal"]["annual"] = data["goal"]["annual"][:1]
     data["territories"] = [dict(data["territories"][i % 3], name=name) for i, name in enumerate(NAMES)]
     data["hiring_plan"] = [{"month": "2027-03", "territory": MARKUP, "hires": 1}]
+    del data["pipeline_file"]  # open deals with hostile ids and owners, in the hostile territories
+    data["pipeline"] = [{"id": f"=HYPERLINK({i})", "territory": name, "owner": MARKUP, "age_months": 1, "amount": 10_000}
+                        for i, name in enumerate(NAMES)]
     (folder / "payload.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     salessim.save_results(salessim.simulate(salessim.load_scenario(folder / "payload.yaml"), 6, 0), folder / "payload.h5")
     return folder
@@ -148,7 +152,7 @@ def test_parquet_keeps_text_exactly(payload, tmp_path):
 
 def test_messages_show_control_characters_as_escapes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    shutil.copy(ROOT / "scenarios" / "baseline.yaml", tmp_path / "b.yaml")
+    copy_scenario(ROOT / "scenarios" / "baseline.yaml", tmp_path / "b.yaml")
     result = CliRunner().invoke(main, ["run", "no\x1b[2Jsuch.yaml"])
     assert result.exit_code == 2 and "\x1b" not in result.output and "no\\x1b[2Jsuch.yaml" in result.output
     result = CliRunner().invoke(main, ["validate", "b.yaml", "--set", "territories.East.win_rate=\x1b]0;owned\x07"])

@@ -21,8 +21,10 @@ from salessim import Scenario, ScenarioError, limits
 from salessim.cli import main
 from salessim.yamlsafe import YAMLInputError, load, read_file
 
+from conftest import self_contained_text  # noqa: E402
+
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-BASE_TEXT = BASELINE.read_text(encoding="utf-8")
+BASE_TEXT = self_contained_text(BASELINE)
 
 
 def bomb(levels: int = 9, width: int = 9) -> str:

@@ -35,6 +35,7 @@ MAX_SET_VALUE_BYTES = 64 * 2**10
 # --------------------------------------------------------------------------- messages
 MAX_PROBLEMS_SHOWN = 50
 MAX_VALUE_CHARS = 80
+MAX_PROBLEM_CHARS = 1_000  # one line of an error message: the location, the rule and the quoted value
 
 # --------------------------------------------------------------------------- text
 MAX_NAME_CHARS = 100
@@ -108,6 +109,8 @@ LIMITS: tuple[Limit, ...] = (
           "every problem is found, the first ones are shown, and the rest are counted, so a broken file "
           "cannot produce an error message of megabytes"),
     Limit("an offending value quoted in a message", f"{MAX_VALUE_CHARS} characters", "longer values are cut with `...`"),
+    Limit("one problem line of an error message", f"{MAX_PROBLEM_CHARS:,} characters",
+          "the location, the rule and the quoted value; enough for the longest rule (the list of uncertain paths)"),
     Limit("`name` (scenario), `territories[].name`", f"{MAX_NAME_CHARS} characters",
           "names label tables, plots and file names (a scenario's name is its results file's name)"),
     Limit("`description`", f"{MAX_DESCRIPTION_CHARS:,} characters", "shown in summaries and reports"),

@@ -180,7 +180,8 @@ def check_results(ds: xr.Dataset, path: str | os.PathLike, *, what_if_ok: bool =
             raise ResultsError(f"{path} lacks the {key!r} attribute of salessim results (was the file edited?)")
         if not _whole(attrs[key]) or attrs[key] < (1 if key == "trials" else 0):
             raise ResultsError(f"{path}: the {key!r} attribute must be a whole number, got {str(attrs[key])[:80]!r}")
-    if "what_if" in attrs or "scenario" in ds.dims or "parameter" in ds.dims:
+    # a simulation with uncertain parameters has a parameter dimension too (parameter_value)
+    if "what_if" in attrs or "scenario" in ds.dims or ("parameter" in ds.dims and "parameter_value" not in ds.variables):
         if what_if_ok:
             return  # what-if output or stacked plans: the picture drawn from it checks its variables
         kind = attrs.get("what_if", "what-if")

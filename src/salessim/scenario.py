@@ -170,7 +170,7 @@ class ScenarioError(ValueError):
         # every problem is kept in .problems; the message shows the first ones, each cut to
         # a bounded length, so no input can make an error message of megabytes
         shown = self.problems[: L.MAX_PROBLEMS_SHOWN]
-        lines = [_cut(f"  {loc}: {msg}" if loc else f"  {msg}", 4 * L.MAX_VALUE_CHARS + 100) for loc, msg in shown]
+        lines = [_cut(f"  {loc}: {msg}" if loc else f"  {msg}", L.MAX_PROBLEM_CHARS) for loc, msg in shown]
         if n > len(shown):
             lines.append(f"  ... and {n - len(shown):,} more problems")
         return "\n".join([head, *lines])
@@ -636,7 +636,7 @@ class OpenDeal(_Strict):
     territory: StrictStr = Field(description="territory the deal belongs to|text|required")
     owner: StrictStr | None = Field(None, description="the rep who owns it: a named rep, or an anonymous starting rep's seat name such as `East#3`; none or another name: the deal books to the territory and credits no rep|text|none")
     age_months: Tenure = Field(description="whole months since the deal was opened|months|required")
-    amount: Money | None = Field(None, description="value if won; omitted: drawn from the territory's deal_size|currency|drawn")
+    amount: Number | None = Field(None, description="value if won; omitted: drawn from the territory's deal_size|currency|drawn")
     win_probability: Fraction | None = Field(None, description="chance the deal is won; omitted: the territory's win_rate|fraction|win_rate")
 
     @field_validator("amount")
@@ -644,7 +644,7 @@ class OpenDeal(_Strict):
     def _amount(cls, v: float | None) -> float | None:
         if v is not None and (not math.isfinite(v) or v <= 0):
             raise ValueError(f"must be a finite number > 0, got {_got(v)}")
-        return v
+        return _at_most(v, L.MAX_MONEY, _WHY_MONEY)
 
 
 class Actuals(_Strict):

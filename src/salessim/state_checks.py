@@ -111,7 +111,11 @@ class UncertainTarget:
 
 
 def _supported_text() -> str:
-    return ", ".join(SUPPORTED).replace("attrition_by_tenure.N.annual", "attrition_by_tenure.<band>.annual")
+    """The supported paths, compactly enough for one line of an error message."""
+    keys = ", ".join(TERRITORY_KEYS).replace("attrition_by_tenure.N.annual", "attrition_by_tenure.<band>.annual")
+    downturn = ", ".join(k.removeprefix("market.downturn.") for k in MARKET_KEYS if k.startswith("market.downturn."))
+    return (f"market.annual_growth, market.downturn.{{{downturn}}}, and territories.NAME.KEY or defaults.KEY "
+            f"for KEY in {keys}")
 
 
 def resolve_path(path: str, spec: Any, territories: tuple) -> UncertainTarget:

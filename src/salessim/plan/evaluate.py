@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..engine import run_chunk, to_dataset
+from ..engine import _buffers, run_chunk, to_dataset
 from ..inputs import build_inputs
 from ..kernels.month import N_COUNTS, N_FLOWS
 from ..scenario import Scenario, ScenarioError
@@ -154,25 +154,21 @@ class Evaluator:
         h, kk = union_sc.horizon_months, len(union_sc.territories)
         y, s_u = len(union_sc.fiscal_years()), len(union_sc.seat_territories())
         n = k * len(plans)
-        big = {
-            "counts": np.empty((N_COUNTS, n, h, kk), dtype=np.int32),
-            "flows": np.empty((N_FLOWS, n, h, kk), dtype=np.float64),
-            "downturn": np.empty((n, h), dtype=np.uint8),
-            "pipeline_end": np.empty((n, kk), dtype=np.float64),
-            "attainment": np.full((n, y, s_u), np.nan),
-            "tenure": np.full((n, y, s_u), np.nan),
-            "commission_earned": np.zeros((n, y, s_u)),
-        }
+        big = _buffers(n, build_inputs(union_sc))  # every kernel output, for the batch's largest plan
+        seat_outputs = {"attainment": np.nan, "tenure": np.nan, "commission_earned": 0.0, "occupant": -1}
+        for name, empty in seat_outputs.items():  # seats a plan lacks stay empty, as the kernel leaves them
+            big[name][...] = empty
         for j, plan in enumerate(plans):
             out = run_chunk(build_inputs(self.layout.scenario(plan)), self.seed, lo, k)
             rows = slice(j * k, (j + 1) * k)
             for name in ("counts", "flows"):
                 big[name][:, rows] = out[name]
-            for name in ("downturn", "pipeline_end"):
-                big[name][rows] = out[name]
             seats = self.layout.seat_positions(plan, union)
-            for name in ("attainment", "tenure", "commission_earned"):
-                big[name][rows, :, seats] = out[name]  # one advanced index: dims stay in place
+            for name, values in out.items():
+                if name in seat_outputs:
+                    big[name][rows, :, seats] = values  # one advanced index: dims stay in place
+                elif name not in ("counts", "flows"):
+                    big[name][rows] = values
         self.trials_simulated += n
         values = self.objective.values(trial_values(to_dataset(union_sc, big, seed=self.seed)))
         for j, plan in enumerate(plans):

@@ -163,15 +163,16 @@ def planned_units(scenario: Scenario, fiscal_year: int) -> np.ndarray:
     territory's quota is ramped (else 1/12).
     """
     inp = build_inputs(scenario)
+    seats, rules = inp.seats, inp.rules
     first = dict(scenario.fiscal_years())[fiscal_year]
-    out = np.zeros(inp.seat_terr.shape[0])
-    for s, k in enumerate(inp.seat_terr):
+    out = np.zeros(seats.terr.shape[0])
+    for s, k in enumerate(seats.terr):
         for t in range(first, first + 12):
-            if t < inp.seat_start[s]:
+            if t < seats.start[s]:
                 continue
-            tenure = inp.seat_tenure0[s] + t - inp.seat_start[s]
-            f = inp.ramp[k, tenure] if tenure < inp.ramp_len[k] else 1.0
-            out[s] += (f if inp.quota_ramped[k] else 1.0) / 12.0
+            tenure = seats.tenure0[s] + t - seats.start[s]
+            f = rules.ramp[k, tenure] if tenure < rules.ramp_len[k] else 1.0
+            out[s] += (f if rules.quota_ramped[k] else 1.0) / 12.0
     return out
 
 
@@ -283,12 +284,11 @@ def _check(scenario: Scenario, rule: str, over_assign, fiscal_year, trials, seed
     return fy, goal
 
 
-def _planned_label(inp, scenario: Scenario, seat: int) -> str:
-    if inp.seat_is_hire[seat]:
-        y0, m0 = scenario.start
-        total = y0 * 12 + m0 - 1 + int(inp.seat_start[seat])
-        return f"hire {total // 12:04d}-{total % 12 + 1:02d}"
-    return f"starting rep, tenure {int(inp.seat_tenure0[seat])}"
+def _planned_label(seats, names: list[str], seat: int) -> str:
+    """The seat's name (a named rep's, ``East#3``, ``hire:2027-06:West#1``) with what it holds."""
+    if seats.is_hire[seat]:
+        return names[seat]
+    return f"{names[seat]}, tenure {int(seats.tenure0[seat])}"
 
 
 def quotas(scenario: Scenario, rule: str = "equal-chance", over_assign: float = 1.1, fiscal_year: int | None = None,
@@ -326,14 +326,14 @@ def quotas(scenario: Scenario, rule: str = "equal-chance", over_assign: float = 
     y = [int(v) for v in ds["fiscal_year"].values].index(fy)
     att = ds["attainment"].values[:, y, :]  # (n, S) at the current quota
     tenure = ds["tenure"].values[:, y, :]
-    inputs = build_inputs(analysed)
-    seat_terr = np.array(inputs.seat_terr)
+    seats = build_inputs(analysed).seats
+    seat_terr = np.array(seats.terr)
     ramp_len = np.array([len(t.ramp) for t in terrs])
     filled = np.isfinite(att)
     full = filled & (tenure >= 12 + ramp_len[seat_terr][None, :])
     units = planned_units(scenario, fy)
     # the planned rep's tenure at the year's end if they stay (a backfill always has less)
-    planned_tenure = np.where(inputs.seat_start <= first + 11, inputs.seat_tenure0 + first + 12 - inputs.seat_start, -1)
+    planned_tenure = np.where(seats.start <= first + 11, seats.tenure0 + first + 12 - seats.start, -1)
     months = np.nonzero(ds["fiscal_year_of_month"].values == fy)[0]
     bookings = ds["bookings"].values[:, months, :].sum(axis=1)  # (n, K)
     carried = ds["quota"].values[:, months, :].sum(axis=1).mean(axis=0)  # (K,) at the current (or stand-in) quota
@@ -373,7 +373,7 @@ def quotas(scenario: Scenario, rule: str = "equal-chance", over_assign: float = 
             for j, s in enumerate(cols):
                 mask = tenure[:, s : s + 1] == planned_tenure[s]  # the planned rep, not a backfill
                 seat_rows.append(SeatQuota(
-                    s, terrs[k].name, _planned_label(inputs, analysed, s), float(units[s]), float(terrs[k].quota_annual * units[s]),
+                    s, terrs[k].name, _planned_label(seats, analysed.seat_names(), s), float(units[s]), float(terrs[k].quota_annual * units[s]),
                     float(q * units[s]), float(mask.mean()),
                     share_se(a_now[:, j : j + 1] >= 1.0, mask)[0] if now else math.nan,
                     share_se(a_new[:, j : j + 1] >= 1.0, mask)[0],
