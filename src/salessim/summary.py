@@ -10,16 +10,35 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["summarize", "trial_values", "frame", "SummaryAccumulator", "COLUMNS", "fiscal_year_masks", "has_economics"]
+__all__ = ["summarize", "trial_values", "frame", "SummaryAccumulator", "COLUMNS", "fiscal_year_masks", "has_economics",
+           "seat_stats"]
 
 COLUMNS = ["metric", "period", "territory", "unit", "mean", "se", "p10", "p50", "p90", "trials", "section"]
 ALL = "all"
 
 
 def fiscal_year_masks(ds: xr.Dataset) -> dict[int, np.ndarray]:
-    """Month positions of each full fiscal year, from the ``fiscal_year_of_month`` coordinate."""
+    """Month positions of each full fiscal year, from the ``fiscal_year_of_month`` coordinate
+    (none for a ``--keep yearly`` Dataset, which has no months)."""
+    if "fiscal_year_of_month" not in ds.coords:
+        return {int(fy): np.zeros(0, dtype=np.int64) for fy in ds["fiscal_year"].values}
     of_month = ds["fiscal_year_of_month"].values
     return {int(fy): np.nonzero(of_month == fy)[0] for fy in ds["fiscal_year"].values}
+
+
+def seat_stats(att: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial, from attainment (trial, seat): share of filled seats at >= 100%, mean attainment."""
+    filled = np.isfinite(att)
+    n_filled = filled.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n_filled > 0, ((att >= 1.0) & filled).sum(axis=1) / np.maximum(n_filled, 1), np.nan)
+        mean_att = np.where(n_filled > 0, np.nansum(att, axis=1) / np.maximum(n_filled, 1), np.nan)
+    return share, mean_att
+
+
+def _is_lazy(ds: xr.Dataset) -> bool:
+    """True for a dask-backed Dataset (``open_results(path, chunks=...)``)."""
+    return any(v.chunks is not None for v in ds.data_vars.values())
 
 
 def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray) -> dict:
@@ -112,8 +131,15 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
         rows.append({"section": section, "metric": metric, "period": period, "territory": territory, "unit": unit,
                      "values": np.asarray(values, dtype=np.float64), "constant": metric == "goal"})
 
-    def fy_sum(name, idx):  # (trials, territories)
+    def fy_sum(name, idx):  # (trials, territories); ``fy`` is the fiscal year of the loop below
+        if "month" not in ds[name].dims:  # a --keep yearly Dataset holds the fiscal-year totals
+            return ds[name].sel(fiscal_year=fy).values
         return ds[name].values[:, idx, :].sum(axis=1)
+
+    def fy_end(name, last):  # (trials, territories) in the fiscal year's last month
+        if "month" not in ds[name].dims:
+            return ds[name].sel(fiscal_year=fy).values
+        return ds[name].values[:, last, :]
 
     if econ:
         margin, life = _territory_terms(ds)
@@ -134,17 +160,16 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
                 add("goal", "bookings_growth", period, "fraction", total / bookings_prev - 1.0)
         bookings_prev = total
 
-        att = ds["attainment"].sel(fiscal_year=fy).values  # (n, S)
-        filled = np.isfinite(att)
-        n_filled = filled.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(n_filled > 0, ((att >= 1.0) & filled).sum(axis=1) / np.maximum(n_filled, 1), np.nan)
-            mean_att = np.where(n_filled > 0, np.nansum(att, axis=1) / np.maximum(n_filled, 1), np.nan)
+        if "reps_at_quota" in ds:  # --keep yearly: computed from full-precision attainment
+            share = ds["reps_at_quota"].sel(fiscal_year=fy).values
+            mean_att = ds["rep_attainment"].sel(fiscal_year=fy).values
+        else:
+            share, mean_att = seat_stats(ds["attainment"].sel(fiscal_year=fy).values)  # (n, S)
         add("team", "reps_at_quota", period, "fraction", share)
         add("team", "rep_attainment", period, "fraction", mean_att)
-        last = idx[-1]
-        add("team", "headcount_end", period, "reps", ds["headcount"].values[:, last, :].sum(axis=1))
-        add("team", "ramped_fte_end", period, "FTE", ds["ramped_fte"].values[:, last, :].sum(axis=1))
+        last = idx[-1] if idx.size else None
+        add("team", "headcount_end", period, "reps", fy_end("headcount", last).sum(axis=1))
+        add("team", "ramped_fte_end", period, "FTE", fy_end("ramped_fte", last).sum(axis=1))
         add("team", "hires", period, "reps", fy_sum("hires", idx).sum(axis=1))
         add("team", "departures", period, "reps", fy_sum("departures", idx).sum(axis=1))
 
@@ -175,7 +200,7 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
                 add("economics", "cac", period, currency, cac)
                 add("economics", "ltv", period, currency, ltv)
                 add("economics", "ltv_cac", period, "ratio", ltv / cac)
-                arr_end = ds["arr"].values[:, last, :].sum(axis=1)
+                arr_end = fy_end("arr", last).sum(axis=1)
                 add("economics", "arr_end", period, currency + "/year", arr_end)
                 if np.any(arr_prev > 0):
                     add("economics", "arr_growth", period, "fraction", arr_end / arr_prev - 1.0)
@@ -213,8 +238,10 @@ class SummaryAccumulator:
         self.filled = 0
 
     def add(self, ds: xr.Dataset) -> None:
-        items = trial_values(ds)
-        n = ds.sizes["trial"]
+        self.add_items(trial_values(ds), ds.sizes["trial"])
+
+    def add_items(self, items: list[dict], n: int) -> None:
+        """Add the :func:`trial_values` of the next ``n`` trials (computed elsewhere, e.g. on a worker)."""
         if self.items is None:
             self.items = [{k: v for k, v in i.items() if k != "values"} | ({"values": i["values"]} if i["constant"] else {})
                           for i in items]
