@@ -7,7 +7,9 @@ exit status 2, nothing written.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import errno
+import signal
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -17,7 +19,7 @@ from ..results import ResultsError, open_results, save_results
 from ..scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["UserError", "parse_sets", "load", "open_source", "writing", "refuse_directory", "check_output",
-           "save", "runs_progress", "library_call"]
+           "save", "runs_progress", "library_call", "write_error", "interruptible", "cluster_session"]
 
 
 class UserError(click.ClickException):
@@ -76,7 +78,7 @@ def writing(results: str, out: Path, library_error: type[Exception]):
     except library_error as exc:
         raise UserError(f"{results}: {exc}") from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise write_error(out, exc) from None
 
 
 def refuse_directory(out: Path) -> None:
@@ -101,8 +103,75 @@ def save(ds, out: Path | None) -> None:
     try:
         save_results(ds, out)
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise write_error(out, exc) from None
     click.echo(f"saved to {out}")
+
+
+def write_error(out: Path, exc: OSError) -> UserError:
+    """The message for a failed write: ``no space left on <folder>`` for a full disk."""
+    if exc.errno == errno.ENOSPC:
+        text = str(exc.strerror or exc)
+        if not text.startswith("no space left on"):
+            text = f"no space left on {Path(out).parent or Path('.')}"
+        return UserError(f"cannot write {out}: {text}; the previous file, if any, is unchanged")
+    return UserError(f"cannot write {out}: {exc.strerror or exc}")
+
+
+@contextmanager
+def interruptible():
+    """Ctrl-C (SIGINT) and SIGTERM raise KeyboardInterrupt in the main thread while the block runs.
+
+    A shell starts background jobs with SIGINT ignored, and Python then never installs its
+    handler: ``kill -INT`` would be ignored and the run would finish and replace the file.
+    Installing the handler here makes every interrupt stop the run between two steps of
+    the main thread (the kernel's chunks at the latest), and the writers' cleanup runs.
+    """
+    def stop(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    saved = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved[sig] = signal.signal(sig, stop)
+    except ValueError:  # not the main thread (e.g. inside a test runner's thread): leave signals alone
+        saved = {}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def cluster_session(spec: str | None, scenario: Scenario | None = None):
+    """``--cluster``: a context yielding a Dask client (None without the option; dask is not imported then)."""
+    if spec is None:
+        return nullcontext(None)
+    return _cluster(spec, scenario)
+
+
+@contextmanager
+def _cluster(spec: str, scenario: Scenario | None):
+    from ..cluster import ClusterError, connect, parse_spec
+
+    try:
+        parsed = parse_spec(spec)
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
+    inputs = None
+    if scenario is not None:
+        from ..inputs import build_inputs
+
+        inputs = build_inputs(scenario)
+    click.echo(f"starting {parsed} ..." if parsed.kind == "local" else f"connecting to {parsed} ...", err=True)
+    try:
+        with connect(parsed, inputs=inputs) as (client, info):
+            click.echo(info.describe(), err=True)
+            try:
+                yield client
+            except ClusterError as exc:
+                raise UserError(str(exc)) from None
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
 
 
 def library_call(fn, *args, **kwargs):
@@ -117,7 +186,7 @@ def library_call(fn, *args, **kwargs):
 
 
 def runs_progress(description: str, total: int | None, fn, *args, **kwargs):
-    """Call ``fn(..., progress=...)`` under a progress bar on a terminal (stderr)."""
+    """Call ``fn(..., progress=...)`` under a progress bar on a terminal (stderr); Ctrl-C stops it."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -125,4 +194,5 @@ def runs_progress(description: str, total: int | None, fn, *args, **kwargs):
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(description, total=total)
-        return library_call(fn, *args, progress=lambda done, _total: bar.update(task, completed=done), **kwargs)
+        with interruptible():
+            return library_call(fn, *args, progress=lambda done, _total: bar.update(task, completed=done), **kwargs)
