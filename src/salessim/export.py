@@ -18,7 +18,9 @@ Three tables, each long ("tidy": one row per observation, one column per field):
 
 ``csv`` and ``parquet`` write a folder with one file per table (``summary.csv``,
 ``monthly.csv``, ``about.csv``); ``xlsx`` writes one workbook with one sheet per table.
-Each file is written atomically.
+Each file is written atomically, and a folder's tables are written all or none: they are
+built in a temporary folder beside the target and moved into place only when all are
+written (a full disk leaves the target as it was).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._files import write_atomic
+from ._files import write_atomic, write_folder_atomic
 from .summary import summarize
 
 __all__ = ["FORMATS", "STATISTICS", "MONTHLY_COLUMNS", "ExportError", "tables", "monthly_table", "export"]
@@ -180,11 +182,15 @@ def export(ds: xr.Dataset, out: str | os.PathLike, fmt: str) -> list[Path]:
         return [write_atomic(out, lambda tmp: _write_xlsx(frames, tmp))]
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; a {fmt} export writes a folder with one file per table")
-    written = []
-    for name, frame in frames.items():
-        target = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            written.append(write_atomic(target, lambda tmp, f=frame: f.to_csv(tmp, index=False)))
-        else:
-            written.append(write_atomic(target, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow", index=False)))
-    return written
+    def write_tables(folder: Path) -> list[Path]:  # into a temporary folder: all tables or none
+        written = []
+        for name, frame in frames.items():
+            target = folder / f"{name}.{fmt}"
+            if fmt == "csv":
+                frame.to_csv(target, index=False)
+            else:
+                frame.to_parquet(target, engine="pyarrow", index=False)
+            written.append(target)
+        return written
+
+    return write_folder_atomic(out, write_tables)

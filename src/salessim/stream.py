@@ -182,7 +182,7 @@ class StreamWriter:
         self.done = done
         self._handle.resize_dimension("trial", done)  # drop anything written after the last complete chunk
         self._handle.attrs["trials"] = done
-        self._handle.flush()
+        self._flush()
 
     # -- writing
 
@@ -200,8 +200,14 @@ class StreamWriter:
             var = f.variables[name]
             var._h5ds.id.write_direct_chunk((enc.trial0,) + (0,) * (len(var.dimensions) - 1), block)
         f.attrs["trials"] = stop
-        f.flush()
+        self._flush()
         self.done = stop
+
+    def _flush(self) -> None:
+        """Push HDF5's caches to the file (h5netcdf's own flush does not): a process killed
+        after this point leaves a file that opens and holds the trials it says."""
+        self._handle.flush()
+        self._handle._h5file.flush()
 
     def finish(self) -> Path:
         """Complete the file (drop ``trials_planned``), rename it over the target."""

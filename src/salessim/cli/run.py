@@ -157,9 +157,9 @@ def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk
     except KeyboardInterrupt:
         kept = partials(out)
         if kept:
-            import h5py
+            import h5netcdf
 
-            with h5py.File(kept[0], "r") as f:
+            with h5netcdf.File(kept[0], "r") as f:
                 done = int(f.attrs["trials"])
             _interrupted(f"interrupted: {done:,} of {trials:,} trials are kept in {kept[0]}; run the same command "
                          f"with --resume to continue{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
