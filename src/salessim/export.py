@@ -90,23 +90,29 @@ def monthly_table(ds: xr.Dataset) -> pd.DataFrame:
         }))
 
     names = [n for n, v in ds.data_vars.items() if v.dims in (("trial", "month", "territory"), ("trial", "month"))]
+    # one fiscal year of months at a time: a lazily opened file larger than memory is read
+    # in slabs of trials x 12 months (percentiles need every trial of a month at once)
+    slabs = [np.nonzero(of_month == fy)[0] for fy in np.unique(of_month)]
     for name in names:
         var = ds[name]
         unit = _unit(ds, name)
         if var.dims == ("trial", "month", "territory"):
-            values = var.values
-            add(name, unit, _stats(values), terr)
-            if unit not in _NOT_ADDITIVE:
-                add(name, unit, _stats(values.sum(axis=2))[:, :, None], [ALL])
-            if name == "bookings":
-                fytd = np.empty(values.shape[:2])
+            parts: dict[str, list[np.ndarray]] = {"terr": [], "all": [], "fytd": []}
+            for idx in slabs:
+                values = var.isel(month=idx).values
+                parts["terr"].append(_stats(values))
                 total = values.sum(axis=2)
-                for fy in np.unique(of_month):
-                    idx = np.nonzero(of_month == fy)[0]
-                    fytd[:, idx] = np.cumsum(total[:, idx], axis=1)
-                add("bookings_fytd", unit, _stats(fytd)[:, :, None], [ALL])
+                if unit not in _NOT_ADDITIVE:
+                    parts["all"].append(_stats(total)[:, :, None])
+                if name == "bookings":
+                    parts["fytd"].append(_stats(np.cumsum(total, axis=1))[:, :, None])
+            add(name, unit, np.concatenate(parts["terr"], axis=1), terr)
+            if parts["all"]:
+                add(name, unit, np.concatenate(parts["all"], axis=1), [ALL])
+            if parts["fytd"]:
+                add("bookings_fytd", unit, np.concatenate(parts["fytd"], axis=1), [ALL])
         else:
-            add(name, unit, _stats(var.values)[:, :, None], [ALL])
+            add(name, unit, np.concatenate([_stats(var.isel(month=idx).values) for idx in slabs], axis=1)[:, :, None], [ALL])
     if not frames:
         return pd.DataFrame(columns=MONTHLY_COLUMNS)
     out = pd.concat(frames, ignore_index=True)

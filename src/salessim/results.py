@@ -27,7 +27,7 @@ import xarray as xr
 from ._files import commit, ensure_space, new_temp, remove_partials
 from .scenario import Scenario
 
-__all__ = ["ResultsError", "save_results", "open_results", "scenario_of"]
+__all__ = ["ResultsError", "save_results", "open_results", "scenario_of", "file_trial_chunk"]
 
 _TRIAL_CHUNK_BYTES = 4 * 2**20  # aim for HDF5 chunks of about 4 MiB
 _COMPLEVEL = 1  # gzip level 1: files ~3% larger than level 4, written much faster
@@ -165,6 +165,22 @@ def open_results(path: str | os.PathLike, chunks: dict | str | int | None = None
         ds.close()
         raise ResultsError(f"{path} is an HDF5 file but not salessim results (no salessim_version/scenario attributes)")
     return ds
+
+
+def file_trial_chunk(path: str | os.PathLike, default: int = 10_000) -> int:
+    """Trials per HDF5 chunk of a results file (the smallest among its per-trial tables):
+    reading in steps of this many trials decompresses every chunk once."""
+    import h5py
+
+    sizes = []
+    try:
+        with h5py.File(path, "r") as f:
+            for var in f.values():
+                if isinstance(var, h5py.Dataset) and var.ndim >= 2 and var.chunks and var.shape[0] > 0:
+                    sizes.append(var.chunks[0])
+    except OSError:
+        return default
+    return int(min(sizes)) if sizes else default
 
 
 def scenario_of(ds: xr.Dataset) -> Scenario:

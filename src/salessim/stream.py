@@ -323,13 +323,15 @@ def simulate_to_file(
     return summary.frame()
 
 
-def summarize_file(path: str | os.PathLike, chunk_trials: int = STREAM_CHUNK_TRIALS) -> tuple[pd.DataFrame, dict]:
-    """Summary table and attributes of a results file, read ``chunk_trials`` trials at a time.
+def summarize_file(path: str | os.PathLike, chunk_trials: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """Summary table and attributes of a results file, read ``chunk_trials`` trials at a time
+    [default: the file's own HDF5 chunk along ``trial``, so each chunk is decompressed once].
 
     Equal to ``summarize(open_results(path))`` (to float32 rounding for very large runs),
-    in memory bounded by the chunk: for files too large to load whole.
+    in memory bounded by the chunk plus the per-trial summary values: for files too large
+    to load whole.
     """
-    from .results import open_results
+    from .results import file_trial_chunk, open_results
 
     path = Path(path)
     if not (path.exists() and path.is_file()):
@@ -344,6 +346,7 @@ def summarize_file(path: str | os.PathLike, chunk_trials: int = STREAM_CHUNK_TRI
         if "salessim_version" not in lazy.attrs or "scenario" not in lazy.attrs:
             raise ResultsError(f"{path} is an HDF5 file but not salessim results (no salessim_version/scenario attributes)")
         n = lazy.sizes["trial"]
+        chunk_trials = chunk_trials or file_trial_chunk(path)
         summary = SummaryAccumulator(n)
         for start in range(0, n, chunk_trials):
             summary.add(lazy.isel(trial=slice(start, min(n, start + chunk_trials))).load())

@@ -53,6 +53,24 @@ def load(path: str, sets: tuple[str, ...] = ()) -> Scenario:
         raise UserError(str(exc)) from None
 
 
+LAZY_BYTES = 256 * 2**20  # results files at least this large are read lazily, chunk by chunk (with dask)
+
+
+def _lazy_chunks(results: str) -> dict | None:
+    """Chunks to read ``results`` lazily with, or None to load it: large files (when dask is
+    installed) are read chunk by chunk, so pictures, reports and exports of files larger
+    than memory work; smaller ones load whole, which is faster."""
+    try:
+        if Path(results).stat().st_size < LAZY_BYTES:
+            return None
+        import dask.array  # noqa: F401
+    except (OSError, ImportError):
+        return None
+    from ..results import file_trial_chunk
+
+    return {"trial": file_trial_chunk(results)}
+
+
 def open_source(results: str, kind: str | None = None):
     """Open a results file for a picture, report or export; a tornado also reads a CSV table."""
     if kind == "tornado" and results.lower().endswith(".csv"):
@@ -65,9 +83,13 @@ def open_source(results: str, kind: str | None = None):
         except Exception as exc:  # pandas raises many kinds for a file that is not CSV
             raise UserError(f"cannot read {results} as a CSV table: {exc}") from None
     try:
-        return open_results(results)
+        ds = open_results(results, chunks=_lazy_chunks(results))
     except ResultsError as exc:
         raise UserError(str(exc)) from None
+    if ds.attrs.get("keep") == "yearly":
+        raise UserError(f"{results} was written with --keep yearly: it holds fiscal-year figures, not months. "
+                        "`salessim summary` reads it; pictures, reports and exports need a --keep full run")
+    return ds
 
 
 @contextmanager
