@@ -50,6 +50,16 @@ def test_float32_accumulator_for_large_runs_rounds_only_at_float32_precision(bas
     np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float), rtol=2e-7, atol=1e-9)
 
 
+def test_accumulator_beyond_its_ram_budget_spills_to_a_temporary_file(baseline, monkeypatch):
+    ds = salessim.simulate(baseline, 300, 4)
+    monkeypatch.setattr(SummaryAccumulator, "RAM_BUDGET", 0)
+    acc = SummaryAccumulator(300)
+    for start in range(0, 300, 120):
+        acc.add(ds.isel(trial=slice(start, start + 120)))
+    assert isinstance(acc.values, np.memmap)
+    pd.testing.assert_frame_equal(acc.frame(), salessim.summarize(ds))
+
+
 def test_interrupted_stream_keeps_the_target_and_an_honest_resumable_partial(baseline, tmp_path):
     target = tmp_path / "keep.h5"
     target.write_bytes(b"an earlier good file")

@@ -226,10 +226,15 @@ class SummaryAccumulator:
 
     Per-trial values are kept as float64 while that takes under 256 MB, else as float32
     (about 0.6 GB for the baseline at a million trials), which rounds each trial's value
-    by at most 6e-8 relative: far below the Monte Carlo error of any row.
+    by at most 6e-8 relative: far below the Monte Carlo error of any row. Beyond
+    ``RAM_BUDGET`` they go to an anonymous temporary file (memory-mapped, in ``TMPDIR``,
+    deleted when closed or killed), and :meth:`frame` reads one metric at a time: memory
+    then stays near 20 bytes per trial (10^8 trials: about 2 GB), not 4 bytes per trial
+    per metric.
     """
 
     FLOAT64_BUDGET = 256 * 2**20
+    RAM_BUDGET = 1024 * 2**20
 
     def __init__(self, trials: int):
         self.trials = trials
@@ -246,7 +251,15 @@ class SummaryAccumulator:
             self.items = [{k: v for k, v in i.items() if k != "values"} | ({"values": i["values"]} if i["constant"] else {})
                           for i in items]
             exact = len(items) * self.trials * 8 <= self.FLOAT64_BUDGET
-            self.values = np.empty((len(items), self.trials), dtype=np.float64 if exact else np.float32)
+            dtype = np.float64 if exact else np.float32
+            shape = (len(items), self.trials)
+            if len(items) * self.trials * np.dtype(dtype).itemsize <= self.RAM_BUDGET:
+                self.values = np.empty(shape, dtype=dtype)
+            else:
+                import tempfile
+
+                self.values = np.memmap(tempfile.TemporaryFile(prefix="salessim-summary-"), dtype=dtype,
+                                        mode="w+", shape=shape)
         keys = [(i["section"], i["metric"], i["period"], i["territory"]) for i in items]
         if keys != [(i["section"], i["metric"], i["period"], i["territory"]) for i in self.items]:
             raise ValueError("chunks of one run gave different summary rows")

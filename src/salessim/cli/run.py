@@ -144,6 +144,8 @@ def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk
 
     console = Console(stderr=True)
     columns = (TextColumn("simulating {task.description} to file"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    if resume and not partials(out):
+        click.echo(f"no interrupted stream of {out} to resume: starting from trial 0", err=True)
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task(sc.name, total=trials)
