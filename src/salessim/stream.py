@@ -35,7 +35,7 @@ import xarray as xr
 from ._files import PARTIAL, claim, commit, ensure_space, new_temp, partials, release, remove_partials
 from .engine import Progress, _buffers, _check_args, default_chunk_trials, run_chunk, to_dataset
 from .inputs import ModelInputs, build_inputs
-from .results import _COMPLEVEL, ResultsError, _shuffled_deflate
+from .results import _COMPLEVEL, ResultsError, _inflate, _shuffled_deflate
 from .scenario import Scenario
 from .summary import SummaryAccumulator, trial_values
 from .yearly import KEEP, to_yearly
@@ -52,12 +52,40 @@ class StreamError(ValueError):
 
 @dataclass
 class EncodedChunk:
-    """One chunk of trials, ready to be written: compressed HDF5 chunks and summary values."""
+    """One chunk of trials, ready to be written: compressed HDF5 chunks and summary values.
+
+    The summary's per-trial values travel compressed too (shuffle + deflate of one
+    (metrics, trials) float64 array): for a ``--keep yearly`` chunk they would otherwise
+    be more bytes than the data.
+    """
 
     trial0: int
     n: int
     blocks: dict[str, bytes]  # variable name -> one HDF5 chunk (shuffle + deflate), padded to the chunk length
-    items: list[dict] = field(repr=False)  # salessim.summary.trial_values of the chunk
+    labels: list[dict] = field(repr=False)  # trial_values items without their per-trial values
+    packed_values: bytes = field(repr=False, default=b"")
+
+    @classmethod
+    def pack(cls, trial0: int, n: int, blocks: dict[str, bytes], items: list[dict]) -> EncodedChunk:
+        per_trial = [i["values"] for i in items if not i["constant"]]
+        stacked = np.ascontiguousarray(np.stack(per_trial) if per_trial else np.zeros((0, n)), dtype=np.float64)
+        labels = [{k: v for k, v in i.items() if k != "values" or i["constant"]} for i in items]
+        return cls(trial0, n, blocks, labels, _shuffled_deflate(stacked, stacked.shape))
+
+    @property
+    def items(self) -> list[dict]:
+        """The chunk's :func:`~salessim.summary.trial_values` (unpacked)."""
+        rows = sum(not i["constant"] for i in self.labels)
+        raw = np.frombuffer(_inflate(self.packed_values), dtype=np.uint8)
+        values = raw.reshape(8, -1).T.copy().view(np.float64).reshape(rows, self.n)  # undo the byte shuffle
+        out, r = [], 0
+        for label in self.labels:
+            if label["constant"]:
+                out.append(dict(label))
+            else:
+                out.append(dict(label, values=values[r]))
+                r += 1
+        return out
 
     @property
     def nbytes(self) -> int:
@@ -99,7 +127,7 @@ def encode_chunk(scenario: Scenario, inputs: ModelInputs, seed: int, trial0: int
     for name in _trial_variables(ds):
         values = np.ascontiguousarray(ds[name].values)
         blocks[name] = _shuffled_deflate(values, (chunk,) + values.shape[1:])
-    return EncodedChunk(trial0, n, blocks, trial_values(ds))
+    return EncodedChunk.pack(trial0, n, blocks, trial_values(ds))
 
 
 class StreamWriter:
