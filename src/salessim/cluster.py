@@ -108,13 +108,13 @@ class ClusterInfo:
     threads: int
     dashboard: str | None
     warm_seconds: dict[str, float] = field(default_factory=dict)  # worker address -> seconds to get the kernel ready
-    numba_threads: dict[str, int] = field(default_factory=dict)  # worker address -> Numba threads per task
+    numba_threads: dict[str, int] = field(default_factory=dict)  # worker address -> size of its Numba thread pool
     local_warm_seconds: float | None = None  # this process, before the workers started
 
     def describe(self) -> str:
         text = f"cluster {self.spec}: {self.workers} worker{'s' if self.workers != 1 else ''}, {self.threads} thread(s)"
         if self.numba_threads:
-            text += f", Numba threads per task {sorted(set(self.numba_threads.values()))}"
+            text += f", Numba threads per worker {sorted(set(self.numba_threads.values()))}"
         if self.warm_seconds:
             w = sorted(self.warm_seconds.values())
             text += f"; kernel ready on each worker in {w[0]:.2f}-{w[-1]:.2f} s"
@@ -162,10 +162,11 @@ def _warm_task(inputs=None) -> dict:
 
     from . import __version__
 
-    threads = _cap_threads()
+    _cap_threads()
     seconds = _warm_here(inputs)
-    return {"seconds": seconds, "numba_threads": threads, "version": __version__, "host": socket.gethostname(),
-            "layer": numba.threading_layer()}
+    # the size of Numba's thread pool: 1 on local workers, from their environment
+    return {"seconds": seconds, "numba_threads": int(numba.config.NUMBA_NUM_THREADS), "version": __version__,
+            "host": socket.gethostname(), "layer": numba.threading_layer()}
 
 
 def _task(fn: Callable, *args):
@@ -232,6 +233,7 @@ def connect(spec: str | ClusterSpec, *, inputs=None, timeout: float | None = Non
         raise ClusterError("--cluster needs dask.distributed: pip install 'salessim[cluster]'") from None
     cluster = client = None
     local_warm = None
+    set_here = False
     try:
         if spec.kind == "local":
             cores = local_cores()
@@ -240,12 +242,19 @@ def connect(spec: str | ClusterSpec, *, inputs=None, timeout: float | None = Non
                 raise ClusterError(f"--cluster local:{n}: this machine has {cores} core(s); more worker processes than "
                                    f"cores would oversubscribe them (each worker runs one thread). Use local:{cores} or fewer")
             local_warm = _warm_here(inputs)  # before any worker exists: they will only read Numba's cache
+            # Dask sets pre-spawn variables in this process's environment too (and again when it
+            # restarts a worker), so Numba's own variable would change under the client's running
+            # Numba; salessim/__init__.py turns this one into NUMBA_NUM_THREADS in the worker,
+            # before numba is imported there.
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
-            environ["NUMBA_NUM_THREADS"] = "1"
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":8787",
-                                       preload=["salessim.cluster"], silence_logs=50)
-            client = Client(cluster)
+            environ["SALESSIM_WORKER_NUMBA_THREADS"] = "1"
+            set_here = "SALESSIM_WORKER_NUMBA_THREADS" not in os.environ
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), _deferred_interrupts() as stop:
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=":8787", preload=["salessim.cluster"], silence_logs=50)
+                client = Client(cluster)
+            if stop:  # Ctrl-C while the cluster was starting: it is closed below (finally), then we stop
+                raise KeyboardInterrupt
         else:
             try:
                 client = Client(spec.address, timeout=CONNECT_TIMEOUT if timeout is None else timeout)
@@ -257,16 +266,43 @@ def connect(spec: str | ClusterSpec, *, inputs=None, timeout: float | None = Non
                            warm, numba_threads, local_warm)
         yield client, info
     finally:
-        if client is not None:
-            try:
-                client.close()
-            except Exception:
-                pass
-        if cluster is not None:
-            try:
-                cluster.close()
-            except Exception:
-                pass
+        with _deferred_interrupts():  # a second Ctrl-C must not leave the workers running
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:
+                    pass
+            if cluster is not None:
+                try:
+                    cluster.close()
+                except Exception:
+                    pass
+            if spec.kind == "local" and set_here:
+                os.environ.pop("SALESSIM_WORKER_NUMBA_THREADS", None)
+
+
+class _Stop(list):
+    def __bool__(self) -> bool:
+        return bool(len(self))
+
+
+@contextmanager
+def _deferred_interrupts():
+    """Hold SIGINT and SIGTERM while the block runs (starting or closing a cluster must not be
+    cut in half, or worker processes outlive us); yields a flag that is true if one came."""
+    import signal
+    import threading
+
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    saved = {sig: signal.signal(sig, lambda signum, frame: stop.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def map_ordered(

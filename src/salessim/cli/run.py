@@ -73,6 +73,13 @@ def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[s
         raise UserError("--in-flight bounds the chunks sent to a cluster; add --cluster")
     if max_trials is not None and precision is None:
         raise UserError("--max-trials only works with --precision (use -n for a fixed number of trials)")
+    try:
+        _run(sc, out, trials, seed, chunk_trials, fmt, precision, max_trials, stream, resume, keep, cluster, in_flight)
+    except KeyboardInterrupt:  # while a cluster was starting or stopping: nothing was written
+        _interrupted(f"interrupted: nothing was written{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
+
+
+def _run(sc, out, trials, seed, chunk_trials, fmt, precision, max_trials, stream, resume, keep, cluster, in_flight):
     report = None
     with interruptible(), cluster_session(cluster, sc) as client:
         if stream:

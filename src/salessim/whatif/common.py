@@ -14,7 +14,7 @@ from .. import __version__
 from ..engine import MAX_SEED, SimulationError, simulate
 from ..scenario import Scenario, ScenarioError
 from ..summary import trial_values
-from .metrics import STATS, describe, per_trial, per_trial_of_items, unit_of
+from .metrics import HEADLINE, STATS, describe, per_trial, per_trial_of_items, unit_of
 
 __all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "run_items", "concat_items", "stats_dataset", "base_attrs", "check_run_args"]
 
@@ -59,7 +59,7 @@ def override(scenario: Scenario, overrides: dict[str, object]) -> Scenario:
 def run_metrics(scenario: Scenario, trials: int, seed: int, client=None) -> xr.DataArray:
     """Simulate and return the per-trial headline metrics (metric, trial, fiscal_year)."""
     if client is not None:
-        return per_trial_of_items(run_items([scenario], trials, seed, client)[0], np.arange(trials))
+        return per_trial_of_items(run_items([scenario], trials, seed, client, headline=True)[0], np.arange(trials))
     try:
         ds = simulate(scenario, trials, seed)
     except SimulationError as exc:
@@ -75,7 +75,8 @@ def run_all(scenarios: list[Scenario], trials: int, seed: int, progress: Progres
     go to the cluster at once (:func:`run_items`); the values are the same bits.
     """
     if client is not None:
-        runs = [per_trial_of_items(items, np.arange(trials)) for items in run_items(scenarios, trials, seed, client, progress)]
+        runs = [per_trial_of_items(items, np.arange(trials))
+                for items in run_items(scenarios, trials, seed, client, progress, headline=True)]
     else:
         runs = []
         for i, sc in enumerate(scenarios):
@@ -86,18 +87,23 @@ def run_all(scenarios: list[Scenario], trials: int, seed: int, progress: Progres
     return runs, common
 
 
-def _chunk_items(scenarios: list[Scenario], seed: int, i: int, trial0: int, n: int) -> list[dict]:
-    """On a worker: the summary's per-trial values of trials trial0 .. trial0 + n - 1 of run i."""
-    return trial_values(simulate(scenarios[i], n, seed, first_trial=trial0))
+def _chunk_items(scenarios: list[Scenario], seed: int, headline: bool, i: int, trial0: int, n: int) -> list[dict]:
+    """On a worker: the summary's per-trial values of trials trial0 .. trial0 + n - 1 of run i
+    (only the company-wide headline metrics when ``headline``: what comes back is smaller)."""
+    items = trial_values(simulate(scenarios[i], n, seed, first_trial=trial0))
+    if headline:
+        items = [it for it in items if it["territory"] == "all" and it["metric"] in (*HEADLINE, "sales_cost")]
+    return items
 
 
-def run_items(scenarios: list[Scenario], trials: int, seed: int, client, progress: Progress | None = None
-              ) -> list[list[dict]]:
+def run_items(scenarios: list[Scenario], trials: int, seed: int, client, progress: Progress | None = None,
+              *, headline: bool = False) -> list[list[dict]]:
     """Per scenario, :func:`~salessim.summary.trial_values` of all its trials, run on a cluster.
 
     Each run is cut into chunks so that there are at least two tasks per worker thread
     (each chunk continues the same random streams, so the chunking never changes a value).
-    ``progress(runs done, runs)`` is called as each run's last chunk arrives.
+    ``headline`` keeps only the metrics :func:`per_trial` uses. ``progress(runs done, runs)``
+    is called as each run's last chunk arrives.
     """
     from ..cluster import map_ordered, nthreads
 
@@ -107,7 +113,7 @@ def run_items(scenarios: list[Scenario], trials: int, seed: int, client, progres
     out: list[list[dict]] = [[] for _ in scenarios]
     parts: list[list[dict]] = []
     try:
-        results = map_ordered(client, _chunk_items, plan, shared=(list(scenarios), seed))
+        results = map_ordered(client, _chunk_items, plan, shared=(list(scenarios), seed, headline))
         for (i, t0, n), items in zip(plan, results):
             parts.append(items)
             if t0 + n == trials:
