@@ -156,6 +156,14 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
+def _fy_sum(var: xr.DataArray, idx: np.ndarray) -> np.ndarray:
+    """(trial, territory) totals over the months ``idx``, reduced before loading, so a lazily
+    opened file larger than memory never loads the whole (trial, month, territory) array."""
+    if var.chunks is not None:
+        return var.isel(month=idx).sum("month").values
+    return var.values[:, idx, :].sum(axis=1)
+
+
 def _pct(values: np.ndarray, q: Sequence[float], axis: int = 0) -> np.ndarray:
     return np.percentile(np.asarray(values, dtype=np.float64), q, axis=axis)
 
@@ -330,7 +338,7 @@ def funnel(ds: xr.Dataset, ax: Axes | None = None, fiscal_year: int | None = Non
     width = 0.8 / len(stages)
     totals = {}
     for j, (name, color, label) in enumerate(stages):
-        v = ds[name].values[:, idx, :].sum(axis=1).astype(np.float64)  # (trial, territory)
+        v = _fy_sum(ds[name], idx).astype(np.float64)  # (trial, territory)
         totals[name] = v
         mean = v.mean(axis=0)
         p10, p90 = _pct(v, [10, 90])
@@ -371,10 +379,10 @@ def territories(ds: xr.Dataset, ax: Sequence[Axes] | None = None, fiscal_year: i
     currency = _currency(ds)
     idx = _fy_months(ds, fy)
     terr = [str(t) for t in ds["territory"].values]
-    booked = ds["bookings"].values[:, idx, :].sum(axis=1)
-    quota = ds["quota"].values[:, idx, :].sum(axis=1).mean(axis=0)
-    reps = ds["headcount"].values[:, idx, :].mean(axis=(0, 1))
-    leads = ds["leads"].values[:, idx, :].mean(axis=(0, 1))
+    booked = _fy_sum(ds["bookings"], idx)
+    quota = _fy_sum(ds["quota"], idx).mean(axis=0)
+    reps = _fy_sum(ds["headcount"], idx).mean(axis=0) / len(idx)
+    leads = _fy_sum(ds["leads"], idx).mean(axis=0) / len(idx)
     labels = [f"{t}\n{r:.1f} reps\n{(l / r if r else np.nan):.0f} leads/rep/mo" for t, r, l in zip(terr, reps, leads)]
     box = {"whis": (10, 90), "showfliers": False, "patch_artist": True, "widths": 0.55,
            "medianprops": {"color": "black", "linewidth": 1.5}}
