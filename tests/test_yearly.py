@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import salessim
 from salessim.cli import main
 from salessim.stream import simulate_to_file
+from salessim.summary import SummaryAccumulator
 from salessim.yearly import to_yearly
 
 
@@ -67,13 +68,17 @@ def test_cli_keep_yearly_prints_the_same_summary_and_report_says_why_it_cannot(t
     assert r4.exit_code == 2 and "was written with --keep yearly: it holds fiscal-year figures, not months" in r4.output
 
 
-def test_open_results_with_chunks_is_lazy_and_summarises_the_same(baseline, tmp_path):
+def test_open_results_with_chunks_is_lazy_and_summarises_the_same(baseline, tmp_path, monkeypatch):
     path = tmp_path / "r.h5"
     salessim.save_results(salessim.simulate(baseline, 900, 4), path)
     lazy = salessim.open_results(path, chunks={"trial": 250})
+    loaded = []
+    real = SummaryAccumulator.add
+    monkeypatch.setattr(SummaryAccumulator, "add", lambda self, chunk: (loaded.append(chunk.sizes["trial"]), real(self, chunk)))
     try:
         assert lazy["bookings"].chunks is not None and lazy["bookings"].chunks[0] == (250, 250, 250, 150)
         pd.testing.assert_frame_equal(salessim.summarize(lazy), salessim.summarize(salessim.open_results(path)))
+        assert loaded == [250, 250, 250, 150]  # read one chunk of trials at a time
     finally:
         lazy.close()
     again = salessim.open_results(path, chunks=300)

@@ -105,7 +105,18 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
       on the starting ARR)
     - territory (per territory): ``leads``, ``opportunities``, ``new_customers`` (new
       accounts), ``conversion``, ``bookings``, and with economics ``net_contribution``
+
+    A lazy (dask-backed) Dataset is summarised one chunk of trials at a time, so a file
+    larger than memory can be summarised; a ``--keep yearly`` Dataset gives the same
+    table as the full one it was reduced from.
     """
+    if _is_lazy(ds):
+        acc = SummaryAccumulator(ds.sizes["trial"])
+        start = 0
+        for n in ds.chunks.get("trial") or (ds.sizes["trial"],):
+            acc.add(ds.isel(trial=slice(start, start + n)).load())
+            start += n
+        return acc.frame()
     return frame(trial_values(ds))
 
 
