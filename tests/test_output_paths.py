@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 import salessim
-from conftest import copy_scenario, self_contained_text
+from conftest import copy_scenario
 from salessim._files import write_atomic
 from salessim.cli import main
 

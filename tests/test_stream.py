@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,17 +50,71 @@ def test_float32_accumulator_for_large_runs_rounds_only_at_float32_precision(bas
     np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float), rtol=2e-7, atol=1e-9)
 
 
-def test_interrupted_stream_leaves_nothing_and_keeps_an_existing_file(baseline, tmp_path):
+def test_accumulator_beyond_its_ram_budget_spills_to_a_temporary_file(baseline, monkeypatch):
+    ds = salessim.simulate(baseline, 300, 4)
+    monkeypatch.setattr(SummaryAccumulator, "RAM_BUDGET", 0)
+    acc = SummaryAccumulator(300)
+    for start in range(0, 300, 120):
+        acc.add(ds.isel(trial=slice(start, start + 120)))
+    assert isinstance(acc.values, np.memmap)
+    pd.testing.assert_frame_equal(acc.frame(), salessim.summarize(ds))
+
+
+def test_interrupted_stream_keeps_the_target_and_an_honest_resumable_partial(baseline, tmp_path):
     target = tmp_path / "keep.h5"
     target.write_bytes(b"an earlier good file")
 
     def interrupt(done, total):
-        raise KeyboardInterrupt
+        if done >= 400:
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        simulate_to_file(baseline, target, trials=500, seed=1, chunk_trials=200, progress=interrupt)
+        simulate_to_file(baseline, target, trials=1000, seed=1, chunk_trials=200, progress=interrupt)
     assert target.read_bytes() == b"an earlier good file"
+    (partial,) = [p for p in tmp_path.iterdir() if p.name.endswith(".partial.h5")]
+    with h5py.File(partial) as f:  # says how many trials it holds, and holds exactly those
+        assert f.attrs["trials"] == 400 and f.attrs["trials_planned"] == 1000
+        assert f["trial"].shape == (400,) and list(f["trial"][:]) == list(range(400))
+    with xr.open_dataset(partial, engine="h5netcdf") as held:
+        want = salessim.simulate(baseline, 1000, 1)
+        np.testing.assert_array_equal(held["bookings"].values, want["bookings"].values[:400])
+
+    table = simulate_to_file(baseline, target, trials=1000, seed=1, chunk_trials=200, resume=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.h5"]
+    xr.testing.assert_identical(strip_attrs(salessim.open_results(target)), strip_attrs(want))
+    pd.testing.assert_frame_equal(table, salessim.summarize(want))
+
+
+def test_resume_refuses_a_partial_stream_of_another_run(baseline, tmp_path):
+    from salessim.stream import StreamError
+
+    target = tmp_path / "r.h5"
+    with pytest.raises(KeyboardInterrupt):
+        simulate_to_file(baseline, target, trials=600, seed=1, chunk_trials=200,
+                         progress=lambda done, total: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(StreamError, match="differs in seed"):
+        simulate_to_file(baseline, target, trials=600, seed=2, chunk_trials=200, resume=True)
+    with pytest.raises(StreamError, match="differs in trials_planned"):
+        simulate_to_file(baseline, target, trials=800, seed=1, chunk_trials=200, resume=True)
+    # a fresh (non-resumed) run to the same target completes and removes the superseded partial
+    simulate_to_file(baseline, target, trials=200, seed=5, chunk_trials=200)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5"]
+
+
+def test_failed_stream_removes_its_partial(baseline, tmp_path, monkeypatch):
+    import errno
+
+    from salessim import stream
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, f"no space left on {tmp_path}")
+
+    target = tmp_path / "f.h5"
+    target.write_bytes(b"good")
+    monkeypatch.setattr(stream, "ensure_space", full)
+    with pytest.raises(OSError, match="no space left"):
+        simulate_to_file(baseline, target, trials=400, seed=1, chunk_trials=200)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.h5"] and target.read_bytes() == b"good"
 
 
 def test_cli_run_stream_writes_the_same_file_and_summary(tmp_path):

@@ -9,6 +9,14 @@
 
 __version__ = "0.1.0"
 
+import os as _os  # noqa: E402
+
+# A Dask worker started by salessim.cluster: its Numba thread count is set here, before
+# numba is first imported (numba reads NUMBA_NUM_THREADS once). The cluster passes it
+# under its own name so that the client's numba, already running, never sees a change.
+if "SALESSIM_WORKER_NUMBA_THREADS" in _os.environ:
+    _os.environ["NUMBA_NUM_THREADS"] = _os.environ["SALESSIM_WORKER_NUMBA_THREADS"]
+
 from .engine import SimulationError, simulate  # noqa: E402
 from .results import ResultsError, open_results, save_results, scenario_of  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402

@@ -120,6 +120,8 @@ def simulate(
     first_trial: int = 0,
     chunk_trials: int | None = None,
     progress: Progress | None = None,
+    client=None,
+    max_in_flight: int | None = None,
 ) -> xr.Dataset:
     """Simulate ``trials`` possible futures of ``scenario``.
 
@@ -137,6 +139,10 @@ def simulate(
         Trials simulated per chunk (bounds working memory); never changes the results.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk.
+    client : dask.distributed.Client, optional
+        Run the chunks on a Dask cluster (:mod:`salessim.cluster`); the result is
+        bit-identical to the in-process run. ``max_in_flight`` bounds the chunks submitted
+        but not yet copied into the result.
 
     Returns
     -------
@@ -147,6 +153,19 @@ def simulate(
     inputs = build_inputs(scenario)
     chunk = chunk_trials or default_chunk_trials(inputs, trials)
     full = _buffers(trials, inputs)
+    if client is not None:
+        from .cluster import map_ordered
+
+        plan = [(first_trial + t0, min(chunk, trials - t0)) for t0 in range(0, trials, chunk)]
+        done = 0
+        for (t0, n), part in zip(plan, map_ordered(client, run_chunk, [(t0, n) for t0, n in plan],
+                                                   shared=(inputs, seed), max_in_flight=max_in_flight)):
+            for name, view in _trial_slice(full, done, done + n).items():
+                view[...] = part[name]
+            done += n
+            if progress is not None:
+                progress(done, trials)
+        return to_dataset(scenario, full, seed=seed, first_trial=first_trial)
     done = 0
     while done < trials:
         n = min(chunk, trials - done)

@@ -19,7 +19,9 @@ Three tables, each long ("tidy": one row per observation, one column per field):
 
 ``csv`` and ``parquet`` write a folder with one file per table (``summary.csv``,
 ``monthly.csv``, ``about.csv``); ``xlsx`` writes one workbook with one sheet per table.
-Each file is written atomically.
+Each file is written atomically, and a folder's tables are written all or none: they are
+built in a temporary folder beside the target and moved into place only when all are
+written (a full disk leaves the target as it was).
 
 Spreadsheets evaluate text that looks like a formula, and names and descriptions are
 user text, so the csv and xlsx exports neutralise formula injection as the OWASP
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._files import write_atomic
+from ._files import write_atomic, write_folder_atomic
 from .summary import actual_bookings, summarize
 from .textsafe import is_formula_like, printable, spreadsheet_text
 
@@ -100,24 +102,30 @@ def monthly_table(ds: xr.Dataset) -> pd.DataFrame:
         }))
 
     names = [n for n, v in ds.data_vars.items() if v.dims in (("trial", "month", "territory"), ("trial", "month"))]
+    # one fiscal year of months at a time: a lazily opened file larger than memory is read
+    # in slabs of trials x 12 months (percentiles need every trial of a month at once)
+    slabs = [(fy, np.nonzero(of_month == fy)[0]) for fy in np.unique(of_month)]
+    before = actual_bookings(ds) if "fiscal_year" in ds.coords else {}  # a year in progress: its actuals
     for name in names:
         var = ds[name]
         unit = _unit(ds, name)
         if var.dims == ("trial", "month", "territory"):
-            values = var.values
-            add(name, unit, _stats(values), terr)
-            if unit not in _NOT_ADDITIVE:
-                add(name, unit, _stats(values.sum(axis=2))[:, :, None], [ALL])
-            if name == "bookings":
-                fytd = np.empty(values.shape[:2])
+            parts: dict[str, list[np.ndarray]] = {"terr": [], "all": [], "fytd": []}
+            for fy, idx in slabs:
+                values = var.isel(month=idx).values
+                parts["terr"].append(_stats(values))
                 total = values.sum(axis=2)
-                before = actual_bookings(ds) if "fiscal_year" in ds.coords else {}  # a year in progress: its actuals
-                for fy in np.unique(of_month):
-                    idx = np.nonzero(of_month == fy)[0]
-                    fytd[:, idx] = np.cumsum(total[:, idx], axis=1) + before.get(int(fy), 0.0)
-                add("bookings_fytd", unit, _stats(fytd)[:, :, None], [ALL])
+                if unit not in _NOT_ADDITIVE:
+                    parts["all"].append(_stats(total)[:, :, None])
+                if name == "bookings":  # fiscal year to date, from the actuals of a year in progress
+                    parts["fytd"].append(_stats(np.cumsum(total, axis=1) + before.get(int(fy), 0.0))[:, :, None])
+            add(name, unit, np.concatenate(parts["terr"], axis=1), terr)
+            if parts["all"]:
+                add(name, unit, np.concatenate(parts["all"], axis=1), [ALL])
+            if parts["fytd"]:
+                add("bookings_fytd", unit, np.concatenate(parts["fytd"], axis=1), [ALL])
         else:
-            add(name, unit, _stats(var.values)[:, :, None], [ALL])
+            add(name, unit, np.concatenate([_stats(var.isel(month=idx).values) for _, idx in slabs], axis=1)[:, :, None], [ALL])
     if not frames:
         return pd.DataFrame(columns=MONTHLY_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
@@ -217,12 +225,15 @@ def export(ds: xr.Dataset, out: str | os.PathLike, fmt: str) -> list[Path]:
         return [write_atomic(out, lambda tmp: _write_xlsx(frames, tmp))]
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; a {fmt} export writes a folder with one file per table")
-    written = []
-    for name, frame in frames.items():
-        target = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            safe = spreadsheet_safe(frame)
-            written.append(write_atomic(target, lambda tmp, f=safe: f.to_csv(tmp, index=False)))
-        else:
-            written.append(write_atomic(target, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow", index=False)))
-    return written
+    def write_tables(folder: Path) -> list[Path]:  # into a temporary folder: all tables or none
+        written = []
+        for name, frame in frames.items():
+            target = folder / f"{name}.{fmt}"
+            if fmt == "csv":
+                spreadsheet_safe(frame).to_csv(target, index=False)
+            else:
+                frame.to_parquet(target, engine="pyarrow", index=False)
+            written.append(target)
+        return written
+
+    return write_folder_atomic(out, write_tables)

@@ -165,6 +165,14 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
+def _fy_sum(var: xr.DataArray, idx: np.ndarray) -> np.ndarray:
+    """(trial, territory) totals over the months ``idx``, reduced before loading, so a lazily
+    opened file larger than memory never loads the whole (trial, month, territory) array."""
+    if var.chunks is not None:
+        return var.isel(month=idx).sum("month").values
+    return var.values[:, idx, :].sum(axis=1)
+
+
 def _pct(values: np.ndarray, q: Sequence[float], axis: int = 0) -> np.ndarray:
     return np.percentile(np.asarray(values, dtype=np.float64), q, axis=axis)
 
@@ -245,30 +253,35 @@ def attainment(ds: xr.Dataset, ax: Axes | None = None, fiscal_year: int | None =
     att = ds["attainment"].sel(fiscal_year=fy).values.ravel()
     filled = np.isfinite(att)
     values = att[filled]
+    del att
     if values.size == 0:
         raise PlotError(f"no rep has an attainment figure in FY{fy} (no filled seat with quota)")
-    clipped = np.minimum(values, max_attainment)
     bins = np.linspace(0, max_attainment, int(round(max_attainment / 0.05)) + 1)
-    weights = np.full(values.size, 1.0 / values.size)
     share = float(np.mean(values >= 1.0))
+    median = float(np.median(values))
+
+    def counts(v: np.ndarray) -> np.ndarray:
+        # binned here and drawn as bars of these heights: the same picture as ax.hist on the
+        # values, without its copies of every rep-year (a run of 10^6 trials has 10^7 of them)
+        return np.histogram(np.minimum(v, max_attainment), bins=bins)[0] / values.size
+
     if by_tenure:
         tenure = ds["tenure"].sel(fiscal_year=fy).values.ravel()[filled]
-        groups, labels, colors = [], [], []
+        heights, labels, colors = [], [], []
         for (lo, hi, label), color in zip(TENURE_BANDS, SERIES):
             band = (tenure >= lo) & (tenure < hi)
             if not band.any():
                 continue
-            groups.append(clipped[band])
+            heights.append(counts(values[band]))
             labels.append(f"{label}: {np.mean(values[band] >= 1.0):.0%} at quota ({band.mean():.0%} of reps)")
             colors.append(color)
-        ax.hist(groups, bins=bins, weights=[np.full(g.size, 1.0 / values.size) for g in groups],
+        ax.hist([bins[:-1]] * len(heights), bins=bins, weights=heights,
                 histtype="barstacked", color=colors, label=labels, edgecolor="white", linewidth=0.3)
     else:
-        ax.hist(clipped, bins=bins, weights=weights, color=BLUE, edgecolor="white", linewidth=0.3,
+        ax.hist(bins[:-1], bins=bins, weights=counts(values), color=BLUE, edgecolor="white", linewidth=0.3,
                 label=f"rep-years ({values.size:,})")
     ax.axvline(1.0, color=RED, linestyle="--", linewidth=1.5, label=f"quota (100%): {share:.0%} at or above")
-    ax.axvline(float(np.median(values)), color=GREY, linestyle=":", linewidth=1.5,
-               label=f"median {np.median(values):.0%}")
+    ax.axvline(median, color=GREY, linestyle=":", linewidth=1.5, label=f"median {median:.0%}")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_xlim(0, max_attainment)
@@ -340,7 +353,7 @@ def funnel(ds: xr.Dataset, ax: Axes | None = None, fiscal_year: int | None = Non
     width = 0.8 / len(stages)
     totals = {}
     for j, (name, color, label) in enumerate(stages):
-        v = ds[name].values[:, idx, :].sum(axis=1).astype(np.float64)  # (trial, territory)
+        v = _fy_sum(ds[name], idx).astype(np.float64)  # (trial, territory)
         totals[name] = v
         mean = v.mean(axis=0)
         p10, p90 = _pct(v, [10, 90])
@@ -381,10 +394,10 @@ def territories(ds: xr.Dataset, ax: Sequence[Axes] | None = None, fiscal_year: i
     currency = _currency(ds)
     idx = _fy_months(ds, fy)
     terr = [str(t) for t in ds["territory"].values]
-    booked = ds["bookings"].values[:, idx, :].sum(axis=1)
-    quota = ds["quota"].values[:, idx, :].sum(axis=1).mean(axis=0)
-    reps = ds["headcount"].values[:, idx, :].mean(axis=(0, 1))
-    leads = ds["leads"].values[:, idx, :].mean(axis=(0, 1))
+    booked = _fy_sum(ds["bookings"], idx)
+    quota = _fy_sum(ds["quota"], idx).mean(axis=0)
+    reps = _fy_sum(ds["headcount"], idx).mean(axis=0) / len(idx)
+    leads = _fy_sum(ds["leads"], idx).mean(axis=0) / len(idx)
     labels = [f"{plot_text(t)}\n{r:.1f} reps\n{(l / r if r else np.nan):.0f} leads/rep/mo" for t, r, l in zip(terr, reps, leads)]
     box = {"whis": (10, 90), "showfliers": False, "patch_artist": True, "widths": 0.55,
            "medianprops": {"color": "black", "linewidth": 1.5}}

@@ -1,14 +1,16 @@
 """Results files: xarray Datasets as netCDF4-flavoured HDF5 (h5netcdf engine).
 
-Writes are atomic: the Dataset goes to a temporary file in the target's folder, is
-flushed to disk, and only then renamed over the target. A failure or an interrupt
-leaves any earlier file at the target untouched and no temporary file behind.
+Writes are atomic (:mod:`salessim._files`): the Dataset goes to a temporary file in the
+target's folder, is flushed to disk, and only then renamed over the target. A failure, an
+interrupt or a full disk leaves any earlier file at the target untouched and no temporary
+file behind; free space is checked before each large write, so HDF5 never meets a full
+disk mid-write. ``open_results(path, chunks=...)`` reads lazily (dask) for files larger
+than memory.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,10 +24,11 @@ except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fall
     from zlib import compress as _deflate
 import xarray as xr
 
-from ._files import refuse_special
+from ._files import commit, ensure_space, new_temp, refuse_special, remove_partials
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["ResultsError", "save_results", "open_results", "scenario_of", "check_results", "REQUIRED_VARIABLES"]
+__all__ = ["ResultsError", "save_results", "open_results", "scenario_of", "check_results", "REQUIRED_VARIABLES",
+           "file_trial_chunk"]
 
 _TRIAL_CHUNK_BYTES = 4 * 2**20  # aim for HDF5 chunks of about 4 MiB
 _COMPLEVEL = 1  # gzip level 1: files ~3% larger than level 4, written much faster
@@ -48,6 +51,9 @@ def _encoding(ds: xr.Dataset) -> dict[str, dict]:
         else:
             e = {}
         enc[name] = e
+    if "trial" in ds.coords and ds.sizes["trial"]:  # the trial index compresses to almost nothing
+        enc["trial"] = {"zlib": True, "complevel": _COMPLEVEL, "shuffle": True,
+                        "chunksizes": (int(min(ds.sizes["trial"], _TRIAL_CHUNK_BYTES // 8)),)}
     return enc
 
 
@@ -57,28 +63,39 @@ def _write(ds: xr.Dataset, tmp: str) -> None:
 
     The chunks are gzip with the shuffle filter, exactly what HDF5 itself would write for
     the same filters, so any HDF5 reader (xarray, h5py, netCDF4) reads them as usual; only
-    the compression, which dominates the time of a save, runs in parallel.
+    the compression, which dominates the time of a save, runs in parallel. Free space is
+    checked before each write (the small variables at their uncompressed size, each large
+    variable at its compressed size), so a full disk is an ``OSError(ENOSPC)`` raised by us
+    before HDF5 runs out of room.
     """
     encoding = _encoding(ds)
+    folder = Path(tmp).parent
     large = [name for name, var in ds.data_vars.items()
              if var.ndim and var.dims[0] == "trial" and var.nbytes >= _PARALLEL_MIN_BYTES]
-    ds.drop_vars(large).to_netcdf(tmp, engine="h5netcdf", encoding={k: v for k, v in encoding.items() if k not in large})
+    small = ds.drop_vars(large)
+    ensure_space(folder, small.nbytes, "the results file")
+    small.to_netcdf(tmp, engine="h5netcdf", encoding={k: v for k, v in encoding.items() if k not in large})
     if not large:
         return
-    with h5netcdf.File(tmp, "a") as f, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for name in large:
-            var = ds[name]
-            chunks = encoding[name]["chunksizes"]
-            fill = {"fillvalue": np.nan} if var.dtype.kind == "f" else {}  # as xarray writes floats
-            out = f.create_variable(name, var.dims, var.dtype, chunks=chunks, compression="gzip",
-                                    compression_opts=_COMPLEVEL, shuffle=True, **fill)
-            for key, value in var.attrs.items():
-                out.attrs[key] = value
-            data = np.ascontiguousarray(var.values)
-            starts = range(0, data.shape[0], chunks[0])
-            blocks = pool.map(lambda start: _shuffled_deflate(data[start : start + chunks[0]], chunks), starts)
-            for start, block in zip(starts, blocks):
-                out._h5ds.id.write_direct_chunk((start,) + (0,) * (var.ndim - 1), block)
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
+        with h5netcdf.File(tmp, "a") as f:
+            for name in large:
+                var = ds[name]
+                chunks = encoding[name]["chunksizes"]
+                data = np.ascontiguousarray(var.values)
+                starts = range(0, data.shape[0], chunks[0])
+                blocks = list(pool.map(lambda start: _shuffled_deflate(data[start : start + chunks[0]], chunks), starts))
+                ensure_space(folder, sum(len(b) for b in blocks), "the results file")
+                fill = {"fillvalue": np.nan} if var.dtype.kind == "f" else {}  # as xarray writes floats
+                out = f.create_variable(name, var.dims, var.dtype, chunks=chunks, compression="gzip",
+                                        compression_opts=_COMPLEVEL, shuffle=True, **fill)
+                for key, value in var.attrs.items():
+                    out.attrs[key] = value
+                for start, block in zip(starts, blocks):
+                    out._h5ds.id.write_direct_chunk((start,) + (0,) * (var.ndim - 1), block)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # an interrupt stops the queued compressions
 
 
 def _shuffled_deflate(block: np.ndarray, chunks: tuple[int, ...]) -> bytes:
@@ -92,36 +109,38 @@ def _shuffled_deflate(block: np.ndarray, chunks: tuple[int, ...]) -> bytes:
     return _deflate(shuffled, _COMPLEVEL)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path`` atomically (chunked along ``trial``, gzip-compressed).
 
-    Creates the parent folder if needed. Returns the path written.
+    Creates the parent folder if needed. Returns the path written. A full disk raises
+    ``OSError(ENOSPC)`` ("no space left on <folder>") with ``path`` as it was.
     """
     path = Path(path)
     refuse_special(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; results follow the umask
+    tmp = new_temp(path)
     try:
-        _write(ds, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _write(ds, str(tmp))
+        commit(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    remove_partials(path)  # a finished write supersedes any interrupted stream to this target
     return path
 
 
-def open_results(path: str | os.PathLike) -> xr.Dataset:
-    """Read a results file fully into memory (the file is closed on return).
+def open_results(path: str | os.PathLike, chunks: dict | str | int | None = None) -> xr.Dataset:
+    """Read a results file.
+
+    Parameters
+    ----------
+    path : path
+        A file written by :func:`save_results` or ``salessim run``.
+    chunks : dict, int, "auto" or None
+        None (default): load the file fully into memory and close it. Otherwise a lazy,
+        dask-backed Dataset chunked along ``trial`` (``{"trial": 10_000}``, an int for the
+        trial chunk, or ``"auto"``): nothing is read until computed, so files larger than
+        memory can be reduced chunk by chunk (``summarize`` does). Needs dask
+        (``pip install salessim[cluster]``); the file stays open until ``ds.close()``.
 
     Raises
     ------
@@ -136,20 +155,54 @@ def open_results(path: str | os.PathLike) -> xr.Dataset:
         raise ResultsError(f"is a directory, not a results file: {path}")
     if not path.is_file():  # a pipe would block the reader, a device never ends
         raise ResultsError(f"{path} is not a regular file (a device, pipe or socket), so not a results file")
+    if chunks is not None:
+        try:
+            import dask.array  # noqa: F401
+        except ImportError:
+            raise ResultsError("reading lazily (chunks=...) needs dask: pip install 'salessim[cluster]'") from None
+        if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+            chunks = {"trial": int(chunks)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # h5netcdf warns about foreign files before we reject them
-            ds = xr.load_dataset(path, engine="h5netcdf", phony_dims="access")
+            if chunks is None:
+                ds = xr.load_dataset(path, engine="h5netcdf", phony_dims="access")
+            else:
+                ds = xr.open_dataset(path, engine="h5netcdf", phony_dims="access", chunks=chunks)
     except Exception as exc:  # h5py/h5netcdf raise many kinds for a non-HDF5 file
         raise ResultsError(f"cannot read {path} as a salessim results file (HDF5): {exc}") from None
-    check_results(ds, path)
+    try:
+        check_results(ds, path)
+    except ResultsError:
+        ds.close()
+        raise
     return ds
+
+
+def file_trial_chunk(path: str | os.PathLike, default: int = 10_000) -> int:
+    """Trials per HDF5 chunk of a results file (the smallest among its per-trial tables):
+    reading in steps of this many trials decompresses every chunk once."""
+    import h5py
+
+    sizes = []
+    try:
+        with h5py.File(path, "r") as f:
+            for var in f.values():
+                if isinstance(var, h5py.Dataset) and var.ndim >= 2 and var.chunks and var.shape[0] > 0:
+                    sizes.append(var.chunks[0])
+    except OSError:
+        return default
+    return int(min(sizes)) if sizes else default
 
 
 # What every reader of a simulation's results (summary, report, export, plot) relies on.
 REQUIRED_VARIABLES = ("headcount", "ramped_fte", "hires", "departures", "leads", "leads_unworked", "opportunities",
                       "wins", "bookings", "quota", "pipeline_end", "goal", "attainment", "tenure")
 _REQUIRED_COORDS = ("trial", "month", "territory", "fiscal_year", "seat", "fiscal_year_of_month")
+# ... and what a --keep yearly file keeps of them (salessim.yearly)
+YEARLY_REQUIRED_VARIABLES = ("headcount", "hires", "departures", "leads", "wins", "bookings", "pipeline_end", "goal",
+                             "attainment", "reps_at_quota", "rep_attainment")
+_YEARLY_REQUIRED_COORDS = ("trial", "territory", "fiscal_year", "seat")
 
 
 def _whole(value: object) -> bool:
@@ -187,11 +240,13 @@ def check_results(ds: xr.Dataset, path: str | os.PathLike, *, what_if_ok: bool =
         kind = attrs.get("what_if", "what-if")
         raise ResultsError(f"{path} is a {kind} output, not the results of one simulation (salessim run); "
                            "plot it with salessim plot --kind compare or tornado")
-    lacking = [name for name in REQUIRED_VARIABLES + _REQUIRED_COORDS if name not in ds.variables]
+    yearly = attrs.get("keep") == "yearly"  # --keep yearly: fiscal-year figures, no months
+    required = YEARLY_REQUIRED_VARIABLES + _YEARLY_REQUIRED_COORDS if yearly else REQUIRED_VARIABLES + _REQUIRED_COORDS
+    lacking = [name for name in required if name not in ds.variables]
     if lacking:
         raise ResultsError(f"{path} lacks {', '.join(lacking)}: not complete salessim results (was the file edited?)")
     for var in VARIABLES:
-        if var.name in ds.data_vars and ds[var.name].dims != var.dims:
+        if var.name in ds.data_vars and ds[var.name].dims != var.dims and not (yearly and "month" in var.dims):
             raise ResultsError(f"{path}: {var.name} has dimensions {ds[var.name].dims}, salessim results have {var.dims}")
     if ds.sizes["trial"] != int(attrs["trials"]):
         raise ResultsError(f"{path}: the 'trials' attribute says {int(attrs['trials']):,} but the file holds "
@@ -199,7 +254,7 @@ def check_results(ds: xr.Dataset, path: str | os.PathLike, *, what_if_ok: bool =
     sc = _stored_scenario(attrs["scenario"], path)
     territories = [str(t) for t in ds["territory"].values]
     expected = {
-        "months": (ds.sizes["month"], sc.horizon_months),
+        "months": (ds.sizes["month"] if "month" in ds.sizes else sc.horizon_months, sc.horizon_months),
         "territories": (territories, [t.name for t in sc.territories]),
         "fiscal years": ([int(y) for y in ds["fiscal_year"].values], [y for y, _ in sc.fiscal_years()]),
         "seats": (ds.sizes["seat"], len(sc.seat_territories())),

@@ -16,14 +16,17 @@ import xarray as xr
 from .mcstats import grouped_se, variance_split
 
 __all__ = ["summarize", "trial_values", "frame", "SummaryAccumulator", "COLUMNS", "fiscal_year_masks", "has_economics",
-           "actual_bookings", "trial_groups"]
+           "actual_bookings", "trial_groups", "seat_stats"]
 
 COLUMNS = ["metric", "period", "territory", "unit", "mean", "se", "p10", "p50", "p90", "trials", "section"]
 ALL = "all"
 
 
 def fiscal_year_masks(ds: xr.Dataset) -> dict[int, np.ndarray]:
-    """Month positions of each full fiscal year, from the ``fiscal_year_of_month`` coordinate."""
+    """Month positions of each fiscal year with figures, from the ``fiscal_year_of_month``
+    coordinate (none for a ``--keep yearly`` Dataset, which has no months)."""
+    if "fiscal_year_of_month" not in ds.coords:
+        return {int(fy): np.zeros(0, dtype=np.int64) for fy in ds["fiscal_year"].values}
     of_month = ds["fiscal_year_of_month"].values
     return {int(fy): np.nonzero(of_month == fy)[0] for fy in ds["fiscal_year"].values}
 
@@ -59,6 +62,21 @@ def trial_groups(ds: xr.Dataset) -> np.ndarray | None:
         return None
     draws = ds["parameter_draw"].values
     return draws if np.unique(draws).size < draws.size else None
+
+
+def seat_stats(att: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial, from attainment (trial, seat): share of filled seats at >= 100%, mean attainment."""
+    filled = np.isfinite(att)
+    n_filled = filled.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n_filled > 0, ((att >= 1.0) & filled).sum(axis=1) / np.maximum(n_filled, 1), np.nan)
+        mean_att = np.where(n_filled > 0, np.nansum(att, axis=1) / np.maximum(n_filled, 1), np.nan)
+    return share, mean_att
+
+
+def _is_lazy(ds: xr.Dataset) -> bool:
+    """True for a dask-backed Dataset (``open_results(path, chunks=...)``)."""
+    return any(v.chunks is not None for v in ds.data_vars.values())
 
 
 def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray,
@@ -137,7 +155,18 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
 
     With ``trials_per_draw`` > 1 every standard error is cluster-robust over parameter draws.
     Team and funnel figures of a fiscal year in progress cover its simulated months only.
+
+    A lazy (dask-backed) Dataset is summarised one chunk of trials at a time, so a file
+    larger than memory can be summarised; a ``--keep yearly`` Dataset gives the same
+    table as the full one it was reduced from.
     """
+    if _is_lazy(ds):
+        acc = SummaryAccumulator(ds.sizes["trial"])
+        start = 0
+        for n in ds.chunks.get("trial") or (ds.sizes["trial"],):
+            acc.add(ds.isel(trial=slice(start, start + n)).load())
+            start += n
+        return acc.frame()
     return frame(trial_values(ds), trial_groups(ds))
 
 
@@ -202,8 +231,15 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
         rows.append({"section": section, "metric": metric, "period": period, "territory": territory, "unit": unit,
                      "values": np.asarray(values, dtype=np.float64), "constant": metric in ("goal", "bookings_actual")})
 
-    def fy_sum(name, idx):  # (trials, territories)
+    def fy_sum(name, idx):  # (trials, territories); ``fy`` is the fiscal year of the loop below
+        if "month" not in ds[name].dims:  # a --keep yearly Dataset holds the fiscal-year totals
+            return ds[name].sel(fiscal_year=fy).values
         return ds[name].values[:, idx, :].sum(axis=1)
+
+    def fy_end(name, last):  # (trials, territories) in the fiscal year's last month
+        if "month" not in ds[name].dims:
+            return ds[name].sel(fiscal_year=fy).values
+        return ds[name].values[:, last, :]
 
     actuals = actual_bookings(ds)
     actual_by_terr = ds["actual_bookings"].values if "actual_bookings" in ds else None
@@ -236,17 +272,16 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
                 add("goal", "bookings_growth", period, "fraction", total / bookings_prev - 1.0)
         bookings_prev = total
 
-        att = ds["attainment"].sel(fiscal_year=fy).values  # (n, S)
-        filled = np.isfinite(att)
-        n_filled = filled.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(n_filled > 0, ((att >= 1.0) & filled).sum(axis=1) / np.maximum(n_filled, 1), np.nan)
-            mean_att = np.where(n_filled > 0, np.nansum(att, axis=1) / np.maximum(n_filled, 1), np.nan)
+        if "reps_at_quota" in ds:  # --keep yearly: computed from full-precision attainment
+            share = ds["reps_at_quota"].sel(fiscal_year=fy).values
+            mean_att = ds["rep_attainment"].sel(fiscal_year=fy).values
+        else:
+            share, mean_att = seat_stats(ds["attainment"].sel(fiscal_year=fy).values)  # (n, S)
         add("team", "reps_at_quota", period, "fraction", share)
         add("team", "rep_attainment", period, "fraction", mean_att)
-        last = idx[-1]
-        add("team", "headcount_end", period, "reps", ds["headcount"].values[:, last, :].sum(axis=1))
-        add("team", "ramped_fte_end", period, "FTE", ds["ramped_fte"].values[:, last, :].sum(axis=1))
+        last = idx[-1] if idx.size else None
+        add("team", "headcount_end", period, "reps", fy_end("headcount", last).sum(axis=1))
+        add("team", "ramped_fte_end", period, "FTE", fy_end("ramped_fte", last).sum(axis=1))
         add("team", "hires", period, "reps", fy_sum("hires", idx).sum(axis=1))
         add("team", "departures", period, "reps", fy_sum("departures", idx).sum(axis=1))
 
@@ -277,7 +312,7 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
                 add("economics", "cac", period, currency, cac)
                 add("economics", "ltv", period, currency, ltv)
                 add("economics", "ltv_cac", period, "ratio", ltv / cac)
-                arr_end = ds["arr"].values[:, last, :].sum(axis=1)
+                arr_end = fy_end("arr", last).sum(axis=1)
                 add("economics", "arr_end", period, currency + "/year", arr_end)
                 if np.any(arr_prev > 0):
                     add("economics", "arr_growth", period, "fraction", arr_end / arr_prev - 1.0)
@@ -307,10 +342,15 @@ class SummaryAccumulator:
 
     Per-trial values are kept as float64 while that takes under 256 MB, else as float32
     (about 0.6 GB for the baseline at a million trials), which rounds each trial's value
-    by at most 6e-8 relative: far below the Monte Carlo error of any row.
+    by at most 6e-8 relative: far below the Monte Carlo error of any row. Beyond
+    ``RAM_BUDGET`` they go to an anonymous temporary file (memory-mapped, in ``TMPDIR``,
+    deleted when closed or killed), and :meth:`frame` reads one metric at a time: memory
+    then stays near 20 bytes per trial (10^8 trials: about 2 GB), not 4 bytes per trial
+    per metric.
     """
 
     FLOAT64_BUDGET = 256 * 2**20
+    RAM_BUDGET = 1024 * 2**20
 
     def __init__(self, trials: int):
         self.trials = trials
@@ -320,23 +360,35 @@ class SummaryAccumulator:
         self.draws: np.ndarray | None = None  # parameter draw of each trial (uncertain runs)
 
     def add(self, ds: xr.Dataset) -> None:
-        items = trial_values(ds)
-        n = ds.sizes["trial"]
+        draws = ds["parameter_draw"].values if "parameter_draw" in ds else None
+        self.add_items(trial_values(ds), ds.sizes["trial"], draws)
+
+    def add_items(self, items: list[dict], n: int, draws: np.ndarray | None = None) -> None:
+        """Add the :func:`trial_values` of the next ``n`` trials (computed elsewhere, e.g. on a
+        worker), with their parameter draws when the run has uncertain parameters."""
         if self.items is None:
             self.items = [{k: v for k, v in i.items() if k != "values"} | ({"values": i["values"]} if i["constant"] else {})
                           for i in items]
             exact = len(items) * self.trials * 8 <= self.FLOAT64_BUDGET
-            self.values = np.empty((len(items), self.trials), dtype=np.float64 if exact else np.float32)
+            dtype = np.float64 if exact else np.float32
+            shape = (len(items), self.trials)
+            if len(items) * self.trials * np.dtype(dtype).itemsize <= self.RAM_BUDGET:
+                self.values = np.empty(shape, dtype=dtype)
+            else:
+                import tempfile
+
+                self.values = np.memmap(tempfile.TemporaryFile(prefix="salessim-summary-"), dtype=dtype,
+                                        mode="w+", shape=shape)
         keys = [(i["section"], i["metric"], i["period"], i["territory"]) for i in items]
         if keys != [(i["section"], i["metric"], i["period"], i["territory"]) for i in self.items]:
             raise ValueError("chunks of one run gave different summary rows")
         for r, item in enumerate(items):
             if not item["constant"]:
                 self.values[r, self.filled : self.filled + n] = item["values"]
-        if "parameter_draw" in ds:
+        if draws is not None:
             if self.draws is None:
                 self.draws = np.empty(self.trials, dtype=np.int64)
-            self.draws[self.filled : self.filled + n] = ds["parameter_draw"].values
+            self.draws[self.filled : self.filled + n] = draws
         self.filled += n
 
     def frame(self) -> pd.DataFrame:

@@ -7,10 +7,12 @@ exit status 2, nothing written.
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import stat
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -22,7 +24,8 @@ from ..textsafe import printable
 from ..yamlsafe import YAMLInputError, load as load_yaml
 
 __all__ = ["UserError", "parse_sets", "load", "warning_lines", "open_source", "writing", "output_path",
-           "whatif_output", "save", "runs_progress", "library_call", "echo"]
+           "whatif_output", "save", "runs_progress", "library_call", "echo", "write_error", "interruptible",
+           "cluster_session"]
 
 
 class UserError(click.ClickException):
@@ -83,6 +86,24 @@ def warning_lines(sc: Scenario) -> list[str]:
     return [f"warning: {loc}: {msg}" if loc else f"warning: {msg}" for loc, msg in sc.warnings]
 
 
+LAZY_BYTES = 256 * 2**20  # results files at least this large are read lazily, chunk by chunk (with dask)
+
+
+def _lazy_chunks(results: str) -> dict | None:
+    """Chunks to read ``results`` lazily with, or None to load it: large files (when dask is
+    installed) are read chunk by chunk, so pictures, reports and exports of files larger
+    than memory work; smaller ones load whole, which is faster."""
+    try:
+        if Path(results).stat().st_size < LAZY_BYTES:
+            return None
+        import dask.array  # noqa: F401
+    except (OSError, ImportError):
+        return None
+    from ..results import file_trial_chunk
+
+    return {"trial": file_trial_chunk(results)}
+
+
 def open_source(results: str, kind: str | None = None):
     """Open a results file for a picture, report or export; a tornado also reads a CSV table."""
     if kind == "tornado" and results.lower().endswith(".csv"):
@@ -95,9 +116,13 @@ def open_source(results: str, kind: str | None = None):
         except Exception as exc:  # pandas raises many kinds for a file that is not CSV
             raise UserError(f"cannot read {results} as a CSV table: {exc}") from None
     try:
-        return open_results(results)
+        ds = open_results(results, chunks=_lazy_chunks(results))
     except ResultsError as exc:
         raise UserError(str(exc)) from None
+    if ds.attrs.get("keep") == "yearly":
+        raise UserError(f"{results} was written with --keep yearly: it holds fiscal-year figures, not months. "
+                        "`salessim summary` reads it; pictures, reports and exports need a --keep full run")
+    return ds
 
 
 @contextmanager
@@ -108,7 +133,7 @@ def writing(results: str, out: Path, library_error: type[Exception]):
     except library_error as exc:
         raise UserError(f"{results}: {exc}") from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise write_error(out, exc) from None
 
 
 def _names_a_folder(text: str) -> bool:
@@ -210,8 +235,75 @@ def save(ds, out: Path | None) -> None:
     try:
         save_results(ds, out)
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise write_error(out, exc) from None
     echo(f"saved to {out}")
+
+
+def write_error(out: Path, exc: OSError) -> UserError:
+    """The message for a failed write: ``no space left on <folder>`` for a full disk."""
+    if exc.errno == errno.ENOSPC:
+        text = str(exc.strerror or exc)
+        if not text.startswith("no space left on"):
+            text = f"no space left on {Path(out).parent or Path('.')}"
+        return UserError(f"cannot write {out}: {text}; the previous file, if any, is unchanged")
+    return UserError(f"cannot write {out}: {exc.strerror or exc}")
+
+
+@contextmanager
+def interruptible():
+    """Ctrl-C (SIGINT) and SIGTERM raise KeyboardInterrupt in the main thread while the block runs.
+
+    A shell starts background jobs with SIGINT ignored, and Python then never installs its
+    handler: ``kill -INT`` would be ignored and the run would finish and replace the file.
+    Installing the handler here makes every interrupt stop the run between two steps of
+    the main thread (the kernel's chunks at the latest), and the writers' cleanup runs.
+    """
+    def stop(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    saved = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved[sig] = signal.signal(sig, stop)
+    except ValueError:  # not the main thread (e.g. inside a test runner's thread): leave signals alone
+        saved = {}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def cluster_session(spec: str | None, scenario: Scenario | None = None):
+    """``--cluster``: a context yielding a Dask client (None without the option; dask is not imported then)."""
+    if spec is None:
+        return nullcontext(None)
+    return _cluster(spec, scenario)
+
+
+@contextmanager
+def _cluster(spec: str, scenario: Scenario | None):
+    from ..cluster import ClusterError, connect, parse_spec
+
+    try:
+        parsed = parse_spec(spec)
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
+    inputs = None
+    if scenario is not None:
+        from ..inputs import build_inputs
+
+        inputs = build_inputs(scenario)
+    click.echo(f"starting {parsed} ..." if parsed.kind == "local" else f"connecting to {parsed} ...", err=True)
+    try:
+        with connect(parsed, inputs=inputs) as (client, info):
+            click.echo(info.describe(), err=True)
+            try:
+                yield client
+            except ClusterError as exc:
+                raise UserError(str(exc)) from None
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
 
 
 def library_call(fn, *args, **kwargs):
@@ -226,7 +318,7 @@ def library_call(fn, *args, **kwargs):
 
 
 def runs_progress(description: str, total: int | None, fn, *args, **kwargs):
-    """Call ``fn(..., progress=...)`` under a progress bar on a terminal (stderr)."""
+    """Call ``fn(..., progress=...)`` under a progress bar on a terminal (stderr); Ctrl-C stops it."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -234,4 +326,5 @@ def runs_progress(description: str, total: int | None, fn, *args, **kwargs):
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(description, total=total)
-        return library_call(fn, *args, progress=lambda done, _total: bar.update(task, completed=done), **kwargs)
+        with interruptible():
+            return library_call(fn, *args, progress=lambda done, _total: bar.update(task, completed=done), **kwargs)

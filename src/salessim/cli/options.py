@@ -7,7 +7,8 @@ import click
 from ..engine import MAX_SEED
 from ..limits import MAX_TRIALS
 
-__all__ = ["trials_option", "seed_option", "set_option", "format_option", "few_trials_option", "whatif_output_option"]
+__all__ = ["trials_option", "seed_option", "set_option", "format_option", "few_trials_option", "whatif_output_option",
+           "cluster_option"]
 
 trials_option = click.option(
     "-n", "--trials", type=click.IntRange(1, MAX_TRIALS), default=10_000, show_default=True,
@@ -29,3 +30,8 @@ whatif_output_option = click.option(
     "-o", "--output", type=click.Path(), default=None,
     help="Save the labelled what-if Dataset (HDF5) here (a path ending in / is a folder to write COMMAND.h5 in); "
          "nothing is written unless given. Example: -o results/whatif.h5")
+cluster_option = click.option(
+    "--cluster", "cluster", default=None, metavar="local[:N]|tcp://HOST:PORT",
+    help="Run on Dask: local starts one worker process per core on this machine (local:N, N processes), "
+         "tcp://HOST:PORT uses a running scheduler; same results, bit for bit. Needs salessim[cluster]. "
+         "Example: --cluster local:2")

@@ -13,8 +13,9 @@ from ..results import ResultsError, save_results
 from ..scenario import Scenario
 from ..summary import summarize
 from ..table import render_summary
-from .helpers import UserError, echo, load, output_path, runs_progress, warning_lines
-from .options import format_option, seed_option, set_option, trials_option
+from ..yearly import KEEP, to_yearly
+from .helpers import UserError, cluster_session, echo, interruptible, load, output_path, runs_progress, warning_lines, write_error
+from .options import cluster_option, format_option, seed_option, set_option, trials_option
 
 @click.command("run")
 @click.argument("scenario", metavar="SCENARIO")
@@ -36,49 +37,95 @@ from .options import format_option, seed_option, set_option, trials_option
 @click.option("--stream", is_flag=True, default=False,
               help="Write each chunk of trials to the results file as it is simulated and keep only the summary "
                    "in memory, for runs too large to hold (same file as without). Example: -n 1000000 --stream")
+@click.option("--resume", is_flag=True, default=False,
+              help="With --stream: continue an interrupted or killed stream of the same run (same scenario, -n, --seed, "
+                   "--keep, --chunk-trials) from its last complete chunk; the file is identical to an uninterrupted "
+                   "run. Example: -n 1000000 --stream --resume")
+@click.option("--keep", type=click.Choice(KEEP), default="full", show_default=True,
+              help="What the file stores: full (every month) or yearly (the per-trial fiscal-year figures the summary "
+                   "needs plus per-seat attainment, about 9x smaller; same summary). Example: --keep yearly")
+@cluster_option
+@click.option("--in-flight", "in_flight", type=click.IntRange(min=1), default=None,
+              help="With --cluster: chunks submitted to the workers and not yet written (bounds this process's "
+                   "memory) [default: twice the worker threads]. Example: --in-flight 8")
 def run(scenario: str, trials: int, seed: int, output: str | None, sets: tuple[str, ...],
         chunk_trials: int | None, fmt: str, precision: float | None = None, max_trials: int | None = None,
-        stream: bool = False) -> None:
+        stream: bool = False, resume: bool = False, keep: str = "full", cluster: str | None = None,
+        in_flight: int | None = None) -> None:
     """Simulate SCENARIO, save the results and print the summary.
 
+    Ctrl-C stops the run: a plain run writes nothing (an earlier file stays as it was); a
+    streamed run keeps what it has done for --resume.
+
     \b
-    Example:
+    Examples:
       salessim run scenarios/baseline.yaml -n 10000 --seed 7 --set territories.East.reps=10
+      salessim run scenarios/baseline.yaml -n 1000000 --stream --keep yearly --cluster local
     """
     sc = load(scenario, sets)
     out = output_path(output, Path("results") / f"{sc.name}.h5", [scenario, *sc.files_read])
-    report = None
-    if stream:
-        if precision is not None:
-            raise UserError("--stream and --precision cannot be combined (--precision needs the trials in memory)")
-        table = _stream_with_progress(sc, out, trials, seed, chunk_trials)
-        attrs = {"scenario_name": sc.name, "description": sc.spec.description, "seed": seed, "trials": trials,
-                 "currency": sc.spec.currency}
-        _print_table(table, attrs, fmt, saved_to=out)
-        return
-    if precision is not None:
-        ds, report = _run_to_precision(sc, precision, max_trials, seed, chunk_trials)
-    elif max_trials is not None:
+    if stream and precision is not None:
+        raise UserError("--stream and --precision cannot be combined (--precision needs the trials in memory)")
+    if resume and not stream:
+        raise UserError("--resume continues an interrupted --stream run; add --stream")
+    if in_flight is not None and cluster is None:
+        raise UserError("--in-flight bounds the chunks sent to a cluster; add --cluster")
+    if max_trials is not None and precision is None:
         raise UserError("--max-trials only works with --precision (use -n for a fixed number of trials)")
-    else:
+    try:
+        _run(sc, out, trials, seed, chunk_trials, fmt, precision, max_trials, stream, resume, keep, cluster, in_flight)
+    except KeyboardInterrupt:  # while a cluster was starting or stopping: nothing was written
+        _interrupted(f"interrupted: nothing was written{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
+
+
+def _run(sc, out, trials, seed, chunk_trials, fmt, precision, max_trials, stream, resume, keep, cluster, in_flight):
+    report = None
+    with interruptible(), cluster_session(cluster, sc) as client:
+        if stream:
+            table = _stream_with_progress(sc, out, trials, seed, chunk_trials, keep, resume, client, in_flight)
+            attrs = {"scenario_name": sc.name, "description": sc.spec.description, "seed": seed, "trials": trials,
+                     "currency": sc.spec.currency}
+            _print_table(table, attrs, fmt, saved_to=out)
+            return
         try:
-            ds = _simulate_with_progress(sc, trials, seed, chunk_trials)
-        except SimulationError as exc:
-            raise UserError(str(exc)) from None
-    # the summary is computed while the file is compressed and written (the save releases the GIL)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        saving = pool.submit(save_results, ds, out)
-        table = summarize(ds)
-        try:
-            saving.result()
-        except OSError as exc:
-            raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+            if precision is not None:
+                ds, report = _run_to_precision(sc, precision, max_trials, seed, chunk_trials, client)
+            else:
+                ds = _simulate_with_progress(sc, trials, seed, chunk_trials, client, in_flight)
+        except KeyboardInterrupt:
+            _interrupted(f"interrupted: nothing was written{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
+        if keep == "yearly":
+            ds = to_yearly(ds)
+        table = _save_and_summarize(ds, out)
     _print_table(table, ds.attrs, fmt, saved_to=out)
     if report is not None:
         click.echo(report.message, err=fmt != "table")  # csv/json stay parseable on stdout
 
 
-def _simulate_with_progress(sc: Scenario, trials: int, seed: int, chunk_trials: int | None):
+def _interrupted(message: str):
+    click.echo(message, err=True)
+    raise SystemExit(130)  # the shell's code for a run stopped by SIGINT
+
+
+def _save_and_summarize(ds, out: Path):
+    """Save in this (the main) thread, so that an interrupt stops the save before the file is
+    replaced, while the summary is computed alongside in a worker thread."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        summarizing = pool.submit(summarize, ds)
+        try:
+            save_results(ds, out)
+        except OSError as exc:
+            raise write_error(out, exc) from None
+        except KeyboardInterrupt:
+            _interrupted(f"interrupted while saving: nothing was written{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
+        return summarizing.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _simulate_with_progress(sc: Scenario, trials: int, seed: int, chunk_trials: int | None, client=None,
+                            in_flight: int | None = None):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -86,27 +133,45 @@ def _simulate_with_progress(sc: Scenario, trials: int, seed: int, chunk_trials: 
     columns = (TextColumn("simulating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(sc.name, total=trials)
-        return simulate(sc, trials, seed, chunk_trials=chunk_trials,
-                        progress=lambda done, total: bar.update(task, completed=done))
+        try:
+            return simulate(sc, trials, seed, chunk_trials=chunk_trials, client=client, max_in_flight=in_flight,
+                            progress=lambda done, total: bar.update(task, completed=done))
+        except SimulationError as exc:
+            raise UserError(str(exc)) from None
 
 
-def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk_trials: int | None):
+def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk_trials: int | None, keep: str,
+                          resume: bool, client, in_flight: int | None):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..stream import simulate_to_file
+    from .._files import partials
+    from ..stream import StreamError, simulate_to_file
 
     console = Console(stderr=True)
     columns = (TextColumn("simulating {task.description} to file"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    if resume and not partials(out):
+        click.echo(f"no interrupted stream of {out} to resume: starting from trial 0", err=True)
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task(sc.name, total=trials)
-            return simulate_to_file(sc, out, trials, seed, chunk_trials=chunk_trials,
+            return simulate_to_file(sc, out, trials, seed, chunk_trials=chunk_trials, keep=keep, resume=resume,
+                                    client=client, max_in_flight=in_flight,
                                     progress=lambda done, total: bar.update(task, completed=done))
-    except SimulationError as exc:
+    except (SimulationError, StreamError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise write_error(out, exc) from None
+    except KeyboardInterrupt:
+        kept = partials(out)
+        if kept:
+            import h5netcdf
+
+            with h5netcdf.File(kept[0], "r") as f:
+                done = int(f.attrs["trials"])
+            _interrupted(f"interrupted: {done:,} of {trials:,} trials are kept in {kept[0]}; run the same command "
+                         f"with --resume to continue{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
+        _interrupted(f"interrupted: nothing was written{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
 
 
 def _print_table(table, attrs, fmt: str, saved_to: Path | None = None) -> None:
@@ -195,7 +260,8 @@ def keys() -> None:
     click.echo(key_reference(), nl=False)
 
 
-def _run_to_precision(sc: Scenario, precision: float, max_trials: int | None, seed: int, chunk_trials: int | None):
+def _run_to_precision(sc: Scenario, precision: float, max_trials: int | None, seed: int, chunk_trials: int | None,
+                      client=None):
     """``run --precision``: add chunks of trials until the standard errors are small enough."""
     from click.core import ParameterSource
 
@@ -207,4 +273,4 @@ def _run_to_precision(sc: Scenario, precision: float, max_trials: int | None, se
     limit = 50_000 if max_trials is None else max_trials
     step = chunk_trials or 1_000
     return runs_progress(f"simulating {sc.name} to precision {precision:g}", limit,
-                               simulate_to_precision, sc, precision, seed=seed, max_trials=limit, step=step)
+                         simulate_to_precision, sc, precision, seed=seed, max_trials=limit, step=step, client=client)

@@ -6,8 +6,8 @@ import click
 
 from .. import whatif as _whatif
 from ..whatif import render as _render
-from .helpers import UserError, library_call, load, runs_progress, save, whatif_output
-from .options import few_trials_option, seed_option, set_option, trials_option, whatif_output_option
+from .helpers import UserError, cluster_session, library_call, load, runs_progress, save, whatif_output
+from .options import cluster_option, few_trials_option, seed_option, set_option, trials_option, whatif_output_option
 
 
 @click.command("compare")
@@ -16,7 +16,9 @@ from .options import few_trials_option, seed_option, set_option, trials_option, 
 @seed_option
 @set_option
 @whatif_output_option
-def compare_cmd(scenarios: tuple[str, ...], trials: int, seed: int, sets: tuple[str, ...], output: str | None) -> None:
+@cluster_option
+def compare_cmd(scenarios: tuple[str, ...], trials: int, seed: int, sets: tuple[str, ...], output: str | None,
+                cluster: str | None = None) -> None:
     """Run plans on the same random futures and compare them with the first.
 
     Per fiscal year: mean and P10/P50/P90 of bookings (and cost of sales when the
@@ -32,7 +34,8 @@ def compare_cmd(scenarios: tuple[str, ...], trials: int, seed: int, sets: tuple[
         raise UserError(f"compare needs at least two scenario files, got {len(scenarios)}: {' '.join(scenarios)}")
     loaded = [load(path, sets) for path in scenarios]
     out = whatif_output(output, "compare", [*scenarios, *(f for sc in loaded for f in sc.files_read)])
-    ds = runs_progress("comparing", len(loaded), _whatif.compare, loaded, trials, seed)
+    with cluster_session(cluster, loaded[0]) as client:
+        ds = runs_progress("comparing", len(loaded), _whatif.compare, loaded, trials, seed, client=client)
     _render.render_compare(ds)
     save(ds, out)
 
@@ -62,7 +65,9 @@ def _parse_vary(items: tuple[str, ...]) -> dict[str, list[str]]:
 @seed_option
 @set_option
 @whatif_output_option
-def sweep_cmd(scenario: str, vary: tuple[str, ...], trials: int, seed: int, sets: tuple[str, ...], output: str | None) -> None:
+@cluster_option
+def sweep_cmd(scenario: str, vary: tuple[str, ...], trials: int, seed: int, sets: tuple[str, ...], output: str | None,
+              cluster: str | None = None) -> None:
     """Run SCENARIO at every combination of the varied values, on common random numbers.
 
     The table shows bookings, P(goal) and reps at quota per grid point and fiscal year; the
@@ -78,7 +83,8 @@ def sweep_cmd(scenario: str, vary: tuple[str, ...], trials: int, seed: int, sets
     total = 1
     for values in grid.values():
         total *= len(values)
-    ds = runs_progress("sweeping", total, _whatif.sweep, sc, grid, trials, seed)
+    with cluster_session(cluster, sc) as client:
+        ds = runs_progress("sweeping", total, _whatif.sweep, sc, grid, trials, seed, client=client)
     _render.render_sweep(ds)
     save(ds, out)
 
@@ -102,8 +108,9 @@ def sweep_cmd(scenario: str, vary: tuple[str, ...], trials: int, seed: int, sets
 @seed_option
 @set_option
 @whatif_output_option
+@cluster_option
 def solve_cmd(scenario: str, lever: str, range_: str, target: str, largest: bool, tol: float | None, trials: int,
-              seed: int, sets: tuple[str, ...], output: str | None) -> None:
+              seed: int, sets: tuple[str, ...], output: str | None, cluster: str | None = None) -> None:
     """Find the smallest (or largest) lever value whose summary metric meets a target.
 
     Every point runs on the same seed (common random numbers), which makes the estimate
@@ -122,8 +129,9 @@ def solve_cmd(scenario: str, lever: str, range_: str, target: str, largest: bool
     lo, hi = library_call(_whatif.parse_range, range_)
     goal = library_call(_whatif.parse_target, target)
     out = whatif_output(output, "solve", [scenario, *sc.files_read])
-    result = runs_progress("solving", None, _whatif.solve, sc, lever.strip(), lo, hi, goal,
-                                 largest=largest, trials=trials, seed=seed, tol=tol)
+    with cluster_session(cluster, sc) as client:
+        result = runs_progress("solving", None, _whatif.solve, sc, lever.strip(), lo, hi, goal,
+                               largest=largest, trials=trials, seed=seed, tol=tol, client=client)
     _render.render_solve(result)
     if not result.met:
         raise UserError(result.message)
@@ -146,8 +154,9 @@ def solve_cmd(scenario: str, lever: str, range_: str, target: str, largest: bool
 @seed_option
 @set_option
 @whatif_output_option
+@cluster_option
 def sensitivity_cmd(scenario: str, delta: float, year: int | None, rank_by: str, params: tuple[str, ...], top: int | None,
-                    trials: int, seed: int, sets: tuple[str, ...], output: str | None) -> None:
+                    trials: int, seed: int, sets: tuple[str, ...], output: str | None, cluster: str | None = None) -> None:
     """Rank the assumptions by how much they move bookings and P(goal): a tornado table.
 
     Each numeric assumption (per territory where it is per territory) is moved down and up
@@ -164,7 +173,8 @@ def sensitivity_cmd(scenario: str, delta: float, year: int | None, rank_by: str,
     out = whatif_output(output, "sensitivity", [scenario, *sc.files_read])
     moves, _ = library_call(_whatif.assumptions, sc, delta) if 0 < delta < 1 else ([], [])
     total = 1 + 2 * (len(params) if params else len(moves))
-    ds = runs_progress("sensitivity", total, _whatif.sensitivity, sc, delta, trials, seed,
-                             parameters=list(params) or None, year=year, rank_by=rank_by)
+    with cluster_session(cluster, sc) as client:
+        ds = runs_progress("sensitivity", total, _whatif.sensitivity, sc, delta, trials, seed,
+                           parameters=list(params) or None, year=year, rank_by=rank_by, client=client)
     _render.render_sensitivity(ds, top=top)
     save(ds, out)

@@ -151,8 +151,6 @@ class Evaluator:
         k = hi - lo
         union = tuple(int(max(p[s] for p in plans)) for s in range(len(self.layout.slots)))
         union_sc = self.layout.scenario(union)
-        h, kk = union_sc.horizon_months, len(union_sc.territories)
-        y, s_u = len(union_sc.fiscal_years()), len(union_sc.seat_territories())
         n = k * len(plans)
         big = _buffers(n, build_inputs(union_sc))  # every kernel output, for the batch's largest plan
         seat_outputs = {"attainment": np.nan, "tenure": np.nan, "commission_earned": 0.0, "occupant": -1}

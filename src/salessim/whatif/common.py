@@ -13,10 +13,11 @@ import xarray as xr
 from .. import __version__
 from ..engine import MAX_SEED, SimulationError, simulate
 from ..scenario import Scenario, ScenarioError
-from .metrics import STATS, describe, per_trial, unit_of
+from ..summary import trial_values
+from .metrics import HEADLINE, STATS, describe, per_trial, per_trial_of_items, unit_of
 
-__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "stats_dataset", "base_attrs",
-           "check_run_args", "draw_clusters"]
+__all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "run_items", "concat_items",
+           "stats_dataset", "base_attrs", "check_run_args", "draw_clusters"]
 
 Progress = Callable[[int, int], None]
 
@@ -56,8 +57,10 @@ def override(scenario: Scenario, overrides: dict[str, object]) -> Scenario:
         raise WhatIfError(str(exc)) from None
 
 
-def run_metrics(scenario: Scenario, trials: int, seed: int) -> xr.DataArray:
+def run_metrics(scenario: Scenario, trials: int, seed: int, client=None) -> xr.DataArray:
     """Simulate and return the per-trial headline metrics (metric, trial, fiscal_year)."""
+    if client is not None:
+        return per_trial_of_items(run_items([scenario], trials, seed, client, headline=True)[0], np.arange(trials))
     try:
         ds = simulate(scenario, trials, seed)
     except SimulationError as exc:
@@ -65,16 +68,70 @@ def run_metrics(scenario: Scenario, trials: int, seed: int) -> xr.DataArray:
     return per_trial(ds)
 
 
-def run_all(scenarios: list[Scenario], trials: int, seed: int, progress: Progress | None = None
-            ) -> tuple[list[xr.DataArray], list[str]]:
-    """:func:`run_metrics` of each scenario on one seed, and the metrics every run has."""
-    runs = []
-    for i, sc in enumerate(scenarios):
-        runs.append(run_metrics(sc, trials, seed))
-        if progress is not None:
-            progress(i + 1, len(scenarios))
+def run_all(scenarios: list[Scenario], trials: int, seed: int, progress: Progress | None = None,
+            client=None) -> tuple[list[xr.DataArray], list[str]]:
+    """:func:`run_metrics` of each scenario on one seed, and the metrics every run has.
+
+    With a Dask ``client`` every run is split into chunks of trials and all runs' chunks
+    go to the cluster at once (:func:`run_items`); the values are the same bits.
+    """
+    if client is not None:
+        runs = [per_trial_of_items(items, np.arange(trials))
+                for items in run_items(scenarios, trials, seed, client, progress, headline=True)]
+    else:
+        runs = []
+        for i, sc in enumerate(scenarios):
+            runs.append(run_metrics(sc, trials, seed))
+            if progress is not None:
+                progress(i + 1, len(scenarios))
     common = [m for m in runs[0]["metric"].values if all(m in r["metric"].values for r in runs)]
     return runs, common
+
+
+def _chunk_items(scenarios: list[Scenario], seed: int, headline: bool, i: int, trial0: int, n: int) -> list[dict]:
+    """On a worker: the summary's per-trial values of trials trial0 .. trial0 + n - 1 of run i
+    (only the company-wide headline metrics when ``headline``: what comes back is smaller)."""
+    items = trial_values(simulate(scenarios[i], n, seed, first_trial=trial0))
+    if headline:
+        items = [it for it in items if it["territory"] == "all" and it["metric"] in (*HEADLINE, "sales_cost")]
+    return items
+
+
+def run_items(scenarios: list[Scenario], trials: int, seed: int, client, progress: Progress | None = None,
+              *, headline: bool = False) -> list[list[dict]]:
+    """Per scenario, :func:`~salessim.summary.trial_values` of all its trials, run on a cluster.
+
+    Each run is cut into chunks so that there are at least two tasks per worker thread
+    (each chunk continues the same random streams, so the chunking never changes a value).
+    ``headline`` keeps only the metrics :func:`per_trial` uses. ``progress(runs done, runs)``
+    is called as each run's last chunk arrives.
+    """
+    from ..cluster import map_ordered, nthreads
+
+    per_run = max(1, math.ceil(2 * nthreads(client) / max(len(scenarios), 1)))
+    chunk = max(250, math.ceil(trials / per_run))
+    plan = [(i, t0, min(chunk, trials - t0)) for i in range(len(scenarios)) for t0 in range(0, trials, chunk)]
+    out: list[list[dict]] = [[] for _ in scenarios]
+    parts: list[list[dict]] = []
+    try:
+        results = map_ordered(client, _chunk_items, plan, shared=(list(scenarios), seed, headline))
+        for (i, t0, n), items in zip(plan, results):
+            parts.append(items)
+            if t0 + n == trials:
+                out[i] = concat_items(parts)
+                parts = []
+                if progress is not None:
+                    progress(i + 1, len(scenarios))
+    except SimulationError as exc:
+        raise WhatIfError(str(exc)) from None
+    return out
+
+
+def concat_items(parts: list[list[dict]]) -> list[dict]:
+    """The trial_values of consecutive chunks of one run, joined along trials."""
+    first = parts[0]
+    return [dict(item, values=item["values"] if item["constant"] else np.concatenate([p[r]["values"] for p in parts]))
+            for r, item in enumerate(first)]
 
 
 def draw_clusters(scenarios: Sequence[Scenario], trials: int) -> np.ndarray | None:

@@ -45,6 +45,7 @@ def compare(
     *,
     labels: Sequence[str] | None = None,
     progress: Progress | None = None,
+    client=None,
 ) -> xr.Dataset:
     """Run every scenario with the same seed (common random numbers) and compare them.
 
@@ -58,6 +59,9 @@ def compare(
         Names for the ``scenario`` coordinate [default: the scenario names, numbered if repeated].
     progress : callable, optional
         ``progress(done, total)`` after each scenario.
+    client : dask.distributed.Client, optional
+        Run on a Dask cluster (:mod:`salessim.cluster`): every run's chunks of trials go to the
+        workers at once; the results are the same bits as in-process.
 
     Returns
     -------
@@ -85,7 +89,7 @@ def compare(
     if len(currencies) > 1:
         raise WhatIfError(f"scenarios must use one currency to be compared, got {sorted(currencies)}")
 
-    runs, common = run_all(list(scenarios), trials, seed, progress)
+    runs, common = run_all(list(scenarios), trials, seed, progress, client=client)
     values = xr.concat([r.sel(metric=common) for r in runs], dim="scenario")
     values = values.assign_coords(scenario=("scenario", np.array(names, dtype=object)))
     groups = draw_clusters(scenarios, trials)

@@ -20,7 +20,7 @@ import xarray as xr
 
 from ..summary import ALL, trial_values
 
-__all__ = ["HEADLINE", "per_trial", "describe", "paired", "unit_of"]
+__all__ = ["HEADLINE", "per_trial", "per_trial_of_items", "describe", "paired", "unit_of"]
 
 HEADLINE = ("bookings", "p_goal", "reps_at_quota")
 STATS = ("mean", "se", "p10", "p50", "p90")
@@ -33,15 +33,22 @@ def per_trial(ds: xr.Dataset) -> xr.DataArray:
     ``summarize``), so the two agree by construction. NaN where a metric has no value in a
     trial (``reps_at_quota`` with every seat empty).
     """
-    years = [int(y) for y in ds["fiscal_year"].values]
-    values = {(i["metric"], i["period"]): i["values"] for i in trial_values(ds) if i["territory"] == ALL}
+    return per_trial_of_items(trial_values(ds), ds["trial"].values)
+
+
+def per_trial_of_items(items: list[dict], trial_index: np.ndarray) -> xr.DataArray:
+    """:func:`per_trial` from :func:`~salessim.summary.trial_values` items (e.g. gathered from workers)."""
+    years = [int(i["period"][2:]) for i in items
+             if i["metric"] == "bookings" and i["territory"] == ALL and i["period"].startswith("FY")]
+    values = {(i["metric"], i["period"]): i["values"] for i in items if i["territory"] == ALL}
     names = [m for m in (*HEADLINE, "sales_cost") if all((m, f"FY{y}") in values for y in years)]
     if not years:
         names = list(HEADLINE)
-    n = ds.sizes["trial"]
+    n = len(trial_index)
     layers = [np.stack([values[(m, f"FY{y}")] for y in years], axis=1) if years else np.zeros((n, 0)) for m in names]
     return xr.DataArray(np.stack(layers).astype(np.float64), dims=("metric", "trial", "fiscal_year"),
-                        coords={"metric": names, "trial": ds["trial"].values, "fiscal_year": np.asarray(years, dtype=np.int64)})
+                        coords={"metric": names, "trial": np.asarray(trial_index),
+                                "fiscal_year": np.asarray(years, dtype=np.int64)})
 
 
 def unit_of(metric: str, currency: str) -> str:

@@ -63,13 +63,15 @@ def simulate_to_precision(
     step: int = 1_000,
     chunk_trials: int | None = None,
     progress: Progress | None = None,
+    client=None,
 ) -> tuple[xr.Dataset, PrecisionReport]:
     """Simulate in steps of ``step`` trials until the errors are at or below ``precision``.
 
     Stops at the first step meeting the target, or at ``max_trials`` (never more); the
     last step is shortened to end exactly there. Returns the results Dataset (identical to
     ``simulate(scenario, trials_used, seed)``, with ``precision_*`` attributes added) and
-    a :class:`PrecisionReport`.
+    a :class:`PrecisionReport`. With a Dask ``client`` each step's chunks run on the cluster
+    (same bits).
     """
     precision = float(parse_number(precision, "--precision"))
     if not 0 < precision < 1:
@@ -86,7 +88,7 @@ def simulate_to_precision(
     while True:
         n = min(step, max_trials - done)
         try:
-            part = simulate(scenario, n, seed, first_trial=done, chunk_trials=chunk_trials)
+            part = simulate(scenario, n, seed, first_trial=done, chunk_trials=chunk_trials, client=client)
         except SimulationError as exc:
             raise WhatIfError(str(exc)) from None
         parts.append(part)

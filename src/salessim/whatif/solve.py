@@ -19,9 +19,9 @@ import xarray as xr
 
 from ..engine import SimulationError, simulate
 from ..scenario import Scenario, ScenarioError
-from ..summary import summarize
-from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number
-from .metrics import per_trial
+from ..summary import frame, summarize
+from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_items
+from .metrics import per_trial, per_trial_of_items
 
 __all__ = ["Target", "parse_target", "parse_range", "solve", "SolveResult", "TERM_PATTERN", "term_year", "check_metric"]
 
@@ -178,6 +178,7 @@ def solve(
     tol: float | None = None,
     integer: bool | None = None,
     progress: Progress | None = None,
+    client=None,
 ) -> SolveResult:
     """Find the smallest (or, with ``largest``, largest) value of ``lever`` in [lo, hi] that meets ``target``.
 
@@ -200,6 +201,9 @@ def solve(
         optionally a territory: ``'bookings[2028,East] >= 4e6'``), an operator and a number.
     largest : bool
         Look for the largest value meeting the target (e.g. the highest quota) instead.
+    client : dask.distributed.Client, optional
+        Run each explored point's trials on a Dask cluster; the path explored and the answer
+        are the same as in-process.
 
     Returns
     -------
@@ -232,12 +236,18 @@ def solve(
 
     def evaluate(v):
         if v not in seen:
-            try:
-                ds = simulate(override(scenario, {lever: v}), trials, seed)
-            except SimulationError as exc:
-                raise WhatIfError(str(exc)) from None
-            mean, se = _metric_row(summarize(ds), target)
-            seen[v] = (mean, se, per_trial(ds))
+            point = override(scenario, {lever: v})
+            if client is not None:
+                items = run_items([point], trials, seed, client)[0]
+                table, metrics = frame(items), per_trial_of_items(items, np.arange(trials))
+            else:
+                try:
+                    ds = simulate(point, trials, seed)
+                except SimulationError as exc:
+                    raise WhatIfError(str(exc)) from None
+                table, metrics = summarize(ds), per_trial(ds)
+            mean, se = _metric_row(table, target)
+            seen[v] = (mean, se, metrics)
             if progress is not None:
                 progress(len(seen), 0)
         return target.holds(seen[v][0])

@@ -33,6 +33,7 @@ def sweep(
     seed: int = 0,
     *,
     progress: Progress | None = None,
+    client=None,
 ) -> xr.Dataset:
     """Run ``scenario`` at every combination of the varied values, all with the same seed.
 
@@ -46,6 +47,9 @@ def sweep(
         Trials per grid point and the seed all points share (common random numbers).
     progress : callable, optional
         ``progress(done, total)`` after each grid point.
+    client : dask.distributed.Client, optional
+        Run on a Dask cluster (:mod:`salessim.cluster`): every run's chunks of trials go to the
+        workers at once; the results are the same bits as in-process.
 
     Returns
     -------
@@ -65,7 +69,7 @@ def sweep(
             raise WhatIfError(f"--vary {path}: not a scenario path")
     # build (and so validate) every grid point before running any
     points = [override(scenario, dict(zip(paths, combo))) for combo in itertools.product(*grids)]
-    results, common = run_all(points, trials, seed, progress)
+    results, common = run_all(points, trials, seed, progress, client=client)
     stacked = np.stack([r.sel(metric=common).values for r in results])  # (points, metric, trial, year)
     shape = tuple(len(g) for g in grids) + stacked.shape[1:]
     coords = {p: (p, np.asarray(g, dtype=np.int64 if all(isinstance(x, int) for x in g) else np.float64)) for p, g in zip(paths, grids)}
