@@ -20,8 +20,10 @@ import numpy as np
 
 try:  # ISA-L's deflate writes standard zlib streams several times faster than zlib itself
     from isal.isal_zlib import compress as _deflate
+    from isal.isal_zlib import decompress as _inflate  # noqa: F401 - stream.py reads chunks back with it
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
     from zlib import compress as _deflate
+    from zlib import decompress as _inflate  # noqa: F401
 import xarray as xr
 
 from ._files import commit, ensure_space, new_temp, refuse_special, remove_partials
