@@ -305,6 +305,8 @@ class _Builder:
         base_data = base.data if base is not None else {}
         uncertain: dict[str, Any] = {}
         horizon, covered = self._calendar()
+        # year-to-date figures only when the horizon covers the rest of the fiscal year in progress
+        self.ytd = self.fits.state.actuals is not None and fiscal_year_start(asof.start, self.fy_month) in covered
         doc = Section(note=self._header())
         doc.add("name", self.name)
         doc.add("description", f"Calibrated from {Path(self.data.files['opportunities']).name} as of "
@@ -567,7 +569,7 @@ class _Builder:
             entry = {"name": str(r.name), "tenure_months": int(r.tenure_months)}
             if r.name in skill:
                 entry["skill"] = significant(skill[r.name], 3)
-            if f.state.actuals is not None:
+            if self.ytd:
                 entry["ytd_bookings"] = round(float(r.ytd_bookings), 2)
                 months = [int(r.tenure_months) - j for j in range(1, int(r.ytd_months) + 1)]
                 share = sum((ramp[t] if 0 <= t < len(ramp) else 1.0) if quota_ramped else 1.0 for t in months)
@@ -583,7 +585,7 @@ class _Builder:
                      "opportunity, a lower bound)"))
         if f.skill is not None:
             detail += "; skill: posterior mean of each rep's multiplier (shrunk to 1 with few deals)"
-        if f.state.actuals is not None:
+        if self.ytd:
             detail += "; ytd_quota from quota_annual and the ramp"
         return self._src(f"territories.{k}.reps", "data", detail)
 
@@ -614,6 +616,11 @@ class _Builder:
     def _actuals(self, doc: Section) -> None:
         st = self.fits.state
         if st.actuals is None:
+            return
+        if not self.ytd:
+            fy_first = fiscal_year_start(self.asof.start, self.fy_month)
+            self._src("actuals.bookings", "data", f"not written: the horizon ends before FY"
+                      f"{self._fy_label(fy_first)} does, so the year gets no figures")
             return
         first, last = st.actuals_window
         s = Section()
