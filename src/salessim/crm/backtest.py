@@ -298,7 +298,7 @@ def _baselines(view: pd.DataFrame, asof: AsOf, territories: list[str], months: i
 
 # --------------------------------------------------------------------------- one window
 
-def run_window(data: CrmData, as_of, settings: Settings) -> Window:
+def run_window(data: CrmData, settings: Settings, as_of) -> Window:
     """Calibrate on the rows known on ``as_of``, simulate ``settings.months`` and score them.
 
     A pure function of its arguments (the Dask task of a window). Raises :class:`CrmError`
@@ -423,7 +423,7 @@ def backtest(opportunities: str | Path | None, reps: str | Path | None = None, *
 
         results = map_ordered(client, run_window, items, shared=(data, settings))
     else:
-        results = (run_window(data, *item, settings) for item in items)
+        results = (run_window(data, settings, *item) for item in items)
     windows = []
     for w in results:
         windows.append(w)
