@@ -42,7 +42,7 @@ from .fits.arrivals import ArrivalsFit, fit_arrivals
 from .fits.common import interval
 from .fits.deal_size import DealSizeFit, fit_deal_size, pvalue_text
 from .fits.outcomes import OutcomeFit, fit_outcomes
-from .fits.quarter import QuarterFit, fit_quarter_end_pull
+from .fits.quarter import MIN_WINS as QUARTER_MIN_WINS, QuarterFit, fit_quarter_end_pull
 from .fits.skill import SkillFit, fit_skill, rep_records
 from .fits.workforce import AttritionFit, RampFit, fit_attrition, fit_ramp
 from .importer import CrmData, read_export
@@ -54,14 +54,14 @@ __all__ = ["Calibration", "Fits", "calibrate", "UNCERTAIN_PATHS", "DEFAULT_ATTRI
 
 DEFAULT_ATTRITION_BREAKS = (12, 24)
 UNCERTAIN_PATHS = ("leads_per_month", "win_rate", "sales_cycle_months", "deal_size.mean", "deal_size.cv",
-                   "annual_growth", "skill_sigma", "attrition_by_tenure")
+                   "annual_growth", "skill_sigma", "attrition_by_tenure", "quarter_end_pull")
 """Keys the engine's ``uncertainty:`` block varies (issue 9's list) that calibration fills.
-Seasonality, ramp, empirical deal sizes, per-rep skill and quarter-end pull are not among
+Seasonality, ramp, empirical deal sizes and per-rep skill are not among
 them: their intervals are written as comments instead."""
 
 # keys calibration always sets itself, wherever a base scenario had them
 _REPLACED = {"reps", "initial_tenure_months", "leads_per_month", "lead_to_opportunity", "win_rate",
-             "sales_cycle_months", "deal_size", "capacity_leads_per_month"}
+             "sales_cycle_months", "deal_size", "capacity_leads_per_month", "quarter_end_pull"}
 _PLAN_DEFAULTS = {  # schema defaults of the planning keys the export cannot inform, written out
     "quota_ramped": (True, "new hires' quota follows the ramp"),
     "backfill": (True, "reps who leave are replaced"),
@@ -519,11 +519,31 @@ class _Builder:
             f"({o.closed:,} closed, {o.open:,} open and censored); won/(won+lost) would say "
             f"{o.naive_win_rate:.3f}; {_iv(o.win_rate_draws)}"))
         uncertain[f"territories.{k}.win_rate"] = o.win_rate_draws
-        s.add("sales_cycle_months", round_pmf(o.cycle), self._src(
-            f"territories.{k}.sales_cycle_months", "data", f"months from creation to booking of won deals, open "
-            f"deals censored; cut at {o.max_cycle} months (99.5% of wins); median "
-            f"{int(np.searchsorted(np.cumsum(o.cycle), 0.5))} months"))
-        uncertain[f"territories.{k}.sales_cycle_months"] = o.cycle_draws
+        q = f.quarter.get(k)
+        if q is not None:
+            # the kernel applies the pull to the cycle's booking month: the key is the cycle before it
+            s.add("sales_cycle_months", round_pmf(q.natural_cycle), self._src(
+                f"territories.{k}.sales_cycle_months", "data", f"months from creation to booking of won deals "
+                f"before the quarter-end pull (fitted jointly with it by EM on {q.wins:,} wins created {q.cohorts}, "
+                f"whose bookings are all observed); median {int(np.searchsorted(np.cumsum(q.natural_cycle), 0.5))} "
+                f"months; with the pull, the observed cycle (open deals censored) has median "
+                f"{int(np.searchsorted(np.cumsum(o.cycle), 0.5))}"))
+            uncertain[f"territories.{k}.sales_cycle_months"] = q.natural_cycle_draws
+            s.add("quarter_end_pull", significant(q.pull, 3), self._src(
+                f"territories.{k}.quarter_end_pull", "data", f"wins due in a fiscal quarter's first two months that "
+                f"book in its last month (EM on the same wins; {q.last_month_share:.0%} of them booked in a "
+                f"quarter's last month, 33% without a pull); {_iv(q.pull_draws)}"))
+            uncertain[f"territories.{k}.quarter_end_pull"] = q.pull_draws
+        else:
+            s.add("sales_cycle_months", round_pmf(o.cycle), self._src(
+                f"territories.{k}.sales_cycle_months", "data", f"months from creation to booking of won deals, open "
+                f"deals censored; cut at {o.max_cycle} months (99.5% of wins); median "
+                f"{int(np.searchsorted(np.cumsum(o.cycle), 0.5))} months"))
+            uncertain[f"territories.{k}.sales_cycle_months"] = o.cycle_draws
+            value = base_t.get("quarter_end_pull", base_data.get("defaults", {}).get("quarter_end_pull"))
+            why = f"fewer than {QUARTER_MIN_WINS} wins in cohorts whose bookings are all observed"
+            s.add("quarter_end_pull", 0.0 if value is None else value, self._src(
+                f"territories.{k}.quarter_end_pull", "default" if value is None else "base", why))
         n_amounts = len(ds.amounts)
         if ds.lognormal:
             s.add("deal_size", {"mean": significant(ds.mean, 4), "cv": significant(ds.cv, 3)}, self._src(
@@ -666,12 +686,9 @@ class _Builder:
         return s
 
     def _not_yet_keys(self, doc: Section) -> None:
-        """Fitted numbers the engine cannot take yet (or cannot vary): their intervals, as comments."""
+        """Fitted numbers the uncertainty block cannot vary: their intervals, as comments."""
         f = self.fits
-        lines = ["Fitted, but not (yet) scenario keys or uncertain keys; their 90% intervals:"]
-        for k, q in f.quarter.items():
-            lines.append(f"  quarter_end_pull {k}: {q.pull:.3f}, {_iv(q.pull_draws)} ({q.wins:,} wins created "
-                         f"{q.cohorts}; {q.last_month_share:.0%} of them booked in a quarter's last month)")
+        lines = ["Fitted, but not keys the uncertainty block can vary; their 90% intervals:"]
         if f.arrivals.seasonality_fitted:
             lines.append("  market.seasonality: intervals beside the key above (not varied by the uncertainty block)")
         if f.ramp is not None and f.ramp.ramp:
