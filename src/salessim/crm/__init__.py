@@ -18,15 +18,17 @@ validated table), :mod:`.asof` (the history as known on the as-of date), :mod:`.
 (one module per fit), :mod:`.state` (roster, pipeline, actuals at as-of),
 :mod:`.writer` (the one YAML writer), :mod:`.calibrate` (composition), :mod:`.figures` and
 :mod:`.report` (the fit report), :mod:`.synthetic` (exports from known parameters),
+:mod:`.history` (a simulated trial as an export: ground truth),
 :mod:`.backtest` (calibrate -> simulate -> score at past as-of dates) and :mod:`.fan` (its
 fan chart).
 """
 
 from .backtest import Backtest, Window, backtest
 from .calibrate import Calibration, Fits, calibrate
+from .history import history
 from .importer import CrmData, read_export
 from .mapping import PRESETS, CrmError, Mapping, load_mapping
 from .synthetic import Truth, TerritoryTruth, synthetic_export, write_export
 
 __all__ = ["calibrate", "Calibration", "Fits", "backtest", "Backtest", "Window", "read_export", "CrmData", "CrmError", "Mapping", "load_mapping",
-           "PRESETS", "Truth", "TerritoryTruth", "synthetic_export", "write_export"]
+           "PRESETS", "Truth", "TerritoryTruth", "synthetic_export", "write_export", "history"]

@@ -66,7 +66,6 @@ _PLAN_DEFAULTS = {  # schema defaults of the planning keys the export cannot inf
     "quota_ramped": (True, "new hires' quota follows the ramp"),
     "backfill": (True, "reps who leave are replaced"),
     "time_to_fill_months": ([1.0], "replacements start the month after a departure"),
-    "orphaned_deal_close_rate": (0.5, "share of a departed rep's won deals that still book"),
 }
 
 
@@ -471,8 +470,11 @@ class _Builder:
         self.quota = self._quota(s, base_def)
         for key, (value, why) in _PLAN_DEFAULTS.items():
             self._carry(s, base_def, key, value, why)
+        s.add("orphaned_deal_close_rate", 1.0, self._src(
+            "defaults.orphaned_deal_close_rate", "data", "the fitted win rate already counts the deals lost when "
+            "their owner left (the export shows them as lost): the simulation does not lose them a second time"))
         skip = _REPLACED | {"skill_sigma", "attrition_annual", "attrition_by_tenure", "ramp", "quota_annual",
-                            *_PLAN_DEFAULTS}
+                            "orphaned_deal_close_rate", *_PLAN_DEFAULTS}
         for key, value in base_def.items():
             if key not in skip:
                 s.add(key, value, self._src(f"defaults.{key}", "base", ""))
