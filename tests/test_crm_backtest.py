@@ -223,3 +223,16 @@ def test_cli_errors_exit_2_and_write_nothing(export, tmp_path, monkeypatch, extr
     assert message.format(opps=opps) in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "fan.png").exists() and not (tmp_path / "fan.gif").exists()
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(months=0), "--months must be at least 1, got 0"),
+    (dict(trials=1), "trials must be at least 2, got 1"),
+    (dict(as_of=[]), "give at least one --as-of date"),
+    (dict(since="2024-06"), "--as-of 2024-03-31: the history from 2024-06 to the as-of date 2024-03-31 holds no whole month"),
+])
+def test_api_errors_name_the_setting(data, kw, message):
+    args = dict(as_of=AS_OF[:1], months=3, trials=50, draws=5, data=data) | kw
+    with pytest.raises(salessim.CrmError) as info:
+        salessim.backtest(None, **args)
+    assert message in str(info.value)

@@ -370,7 +370,11 @@ def _check_windows(data: CrmData, dates: Sequence, months: int, since) -> list[A
     last = int(month_number([last_date])[0])
     grids, seen = [], {}
     for d in dates:
-        asof = resolve_as_of(d, data, since)
+        try:
+            asof = resolve_as_of(d, data, since)
+        except CrmError as exc:
+            text = str(exc)
+            raise CrmError(text if text.startswith("--as-of") else f"--as-of {d}: {text}") from None
         if asof.date in seen:
             raise CrmError(f"--as-of {d} is given twice (as {seen[asof.date]!r} too)")
         seen[asof.date] = d
