@@ -94,6 +94,17 @@ def test_sweep_solve_compare_sensitivity_precision_on_a_cluster_equal_in_process
     _same_data(d1, d2)
 
 
+def test_backtest_windows_on_a_cluster_equal_in_process(client):
+    """Each window is one task (calibrate, simulate, score on a worker): the same bits as in-process."""
+    from salessim.crm import read_export
+
+    data = read_export(ROOT / "examples/crm/opportunities.csv", ROOT / "examples/crm/reps.csv")
+    kw = dict(as_of=["2024-03-31", "2024-09-30"], months=3, trials=200, draws=20, seed=5, data=data)
+    on, off = salessim.backtest(None, client=client, **kw), salessim.backtest(None, **kw)
+    assert on.to_json() == off.to_json()
+    pd.testing.assert_frame_equal(on.rows, off.rows, check_exact=True)
+
+
 def test_a_worker_killed_mid_run_leaves_a_complete_identical_file(baseline, client, tmp_path):
     pids = client.run(os.getpid)
     victim = sorted(pids.values())[0]

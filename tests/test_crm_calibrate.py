@@ -1,8 +1,7 @@
 """``salessim calibrate`` and ``salessim.calibrate``: the scenario file it writes, and the CLI.
 
-The new scenario keys (named roster, pipeline, actuals, uncertainty) are not in
-``scenario.py`` yet (issue 9), so the output is checked structurally against the SPEC
-section 9 format; the rest of it is validated by today's schema and simulated.
+The output is checked structurally against the SPEC section 9 format, then loaded as it
+is written (roster, pipeline file, actuals, uncertainty, quarter-end pull) and simulated.
 """
 
 from __future__ import annotations
@@ -164,27 +163,35 @@ def test_every_number_says_where_it_came_from(written, cal):
         return " ".join(above + [lines[i]])
 
     for key in ("leads_per_month", "win_rate", "sales_cycle_months", "deal_size", "skill_sigma", "seasonality",
-                "annual_growth", "attrition_by_tenure", "ramp"):
+                "annual_growth", "attrition_by_tenure", "ramp", "quarter_end_pull"):
         found = [i for i, ln in enumerate(lines) if re.match(rf"\s*{key}:", ln)]
         assert found and all("# data:" in comment_of(i) for i in found), key
     assert re.search(r"quota_annual: \d+  # default: 12 x fitted bookings", text)
     assert re.search(r"annual: \[.*\]  # default: FY2024 default, FY2025 default", text)
     assert "interval" in text and "90% [" in text and "opportunities created 2022-01..2024-06" in text
-    assert "quarter_end_pull East" in text  # fitted, written as a comment until the key exists
+    pulls = [i for i, ln in enumerate(lines) if re.match(r"\s*quarter_end_pull: [\d.e-]+", ln)]
+    assert len(pulls) == 2 and all("wins due in a fiscal quarter's first two months" in comment_of(i) for i in pulls)
+    assert "before the quarter-end pull" in text  # the cycle the kernel pulls
     assert set(cal.sources["source"]) == {"data", "default"}
 
 
-def test_the_rest_validates_and_simulates(written):
-    """Without the issue-9 keys the calibrated scenario is a valid scenario today, and it runs."""
-    _, _, data = written
-    plain = {k: v for k, v in data.items() if k not in ("pipeline_file", "pipeline", "actuals", "uncertainty")}
-    plain["goal"] = {"annual": data["goal"]["annual"][1:]}  # the FY in progress needs actuals (issue 9)
-    for terr in plain["territories"]:
-        terr["initial_tenure_months"] = [r["tenure_months"] for r in terr["reps"]]
-        terr["reps"] = len(terr["reps"])
-    sc = salessim.Scenario.from_dict(plain)
-    ds = salessim.simulate(sc, trials=20, seed=0)
-    assert float(ds["bookings"].sum()) > 0
+def test_the_calibrated_scenario_validates_and_simulates(cal, written):
+    """The file as written (named roster, pipeline file, actuals, uncertainty, quarter-end pull) loads and runs."""
+    out, _, data = written
+    sc = salessim.load_scenario(out)
+    assert not sc.warnings, sc.warnings  # every open deal's owner is a named rep of its territory, or none
+    ds = salessim.simulate(sc, trials=40, seed=0)
+    roster = sum(len(t["reps"]) for t in data["territories"])
+    names = [str(n) for n in ds["seat_name"].values[:roster]]
+    assert names == [r["name"] for t in data["territories"] for r in t["reps"]]
+    assert float(ds["bookings_from_pipeline"].sum()) > 0
+    actual = ds["actual_bookings"].sel(fiscal_year=2024).values
+    np.testing.assert_allclose(actual, [data["actuals"]["bookings"][k] for k in ds["territory"].values])
+    drawn = {str(p).rsplit(".", 1)[0] if "sales_cycle_months." in str(p) else str(p) for p in ds["parameter"].values}
+    assert set(data["uncertainty"]["parameters"]) <= drawn  # pmfs are stored per entry, <path>.<month>
+    assert {"territories.East.quarter_end_pull", "territories.West.quarter_end_pull"} <= drawn
+    sizes = ds["parameter_value"].sel(parameter="territories.East.deal_size.mean").values
+    assert len(np.unique(sizes)) > 1  # trial k runs with posterior draw k
 
 
 def test_same_seed_same_file_and_seeds_only_move_draws(export, cal):

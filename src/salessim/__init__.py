@@ -46,14 +46,15 @@ __all__ = [
     "optimize",
     "quotas",
     "calibrate",
+    "backtest",
     "CrmError",
 ]
 
 
 def __getattr__(name: str):
-    """``salessim.calibrate`` and ``salessim.CrmError`` load the CRM package on first use, so
-    that ``import salessim`` (and every ``salessim run``) does not pay for its imports."""
-    if name in ("calibrate", "CrmError"):
+    """``salessim.calibrate``, ``salessim.backtest`` and ``salessim.CrmError`` load the CRM package
+    on first use, so that ``import salessim`` (and every ``salessim run``) does not pay for its imports."""
+    if name in ("calibrate", "backtest", "CrmError"):
         from . import crm
 
         return getattr(crm, name)

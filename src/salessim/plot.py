@@ -23,7 +23,7 @@ territory called ``$\frac$`` is drawn as written instead of failing as mathtext,
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,7 @@ __all__ = [
     "FORMATS",
     "draw",
     "save",
+    "save_figure",
     "text_settings",
 ]
 
@@ -720,11 +721,17 @@ def draw(data: xr.Dataset | pd.DataFrame, kind: str, **options) -> Figure:
 
 def save(data: xr.Dataset | pd.DataFrame, kind: str, path: str | os.PathLike, dpi: int = 110, **options) -> Path:
     """Draw ``kind`` and write it atomically to ``path`` (PNG or SVG, from the extension)."""
+    return save_figure(lambda: draw(data, kind, **options), path, dpi)
+
+
+def save_figure(make: Callable[[], Figure], path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Draw the Figure ``make()`` returns under :func:`text_settings` and write it atomically
+    to ``path`` (PNG or SVG, from the extension; no timestamp or software metadata)."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise PlotError(f"cannot tell the image format from {path.name!r}: end the name with .png or .svg")
     with text_settings():
-        fig = draw(data, kind, **options)
+        fig = make()
         metadata = {"Software": None} if fmt == "png" else {"Date": None}
         return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata))

@@ -6,7 +6,7 @@ One module per command family, as rasterio's ``rio/`` package does:
 - :mod:`.whatif`: ``compare``, ``sweep``, ``solve``, ``sensitivity``
 - :mod:`.outputs`: ``plot``, ``report``, ``export``
 - :mod:`.plan`: ``optimize``, ``quotas``
-- :mod:`.crm`: ``calibrate``
+- :mod:`.crm`: ``calibrate``, ``backtest``
 - :mod:`.pipeline`: ``pipeline steady``
 
 Shared options live in :mod:`.options` and shared helpers (the user-error type, loading
@@ -53,7 +53,7 @@ def main() -> None:
 for _command in (run.run, run.validate, run.summary, run.keys,
                  whatif.compare_cmd, whatif.sweep_cmd, whatif.solve_cmd, whatif.sensitivity_cmd,
                  outputs.plot_command, outputs.report_command, outputs.export_command,
-                 crm.calibrate_command):
+                 crm.calibrate_command, crm.backtest_command):
     main.add_command(_command)
 main.add_command(plan.optimize_cmd)
 main.add_command(plan.quotas_cmd)

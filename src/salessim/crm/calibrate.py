@@ -42,7 +42,7 @@ from .fits.arrivals import ArrivalsFit, fit_arrivals
 from .fits.common import interval
 from .fits.deal_size import DealSizeFit, fit_deal_size, pvalue_text
 from .fits.outcomes import OutcomeFit, fit_outcomes
-from .fits.quarter import QuarterFit, fit_quarter_end_pull
+from .fits.quarter import MIN_WINS as QUARTER_MIN_WINS, QuarterFit, fit_quarter_end_pull
 from .fits.skill import SkillFit, fit_skill, rep_records
 from .fits.workforce import AttritionFit, RampFit, fit_attrition, fit_ramp
 from .importer import CrmData, read_export
@@ -54,19 +54,18 @@ __all__ = ["Calibration", "Fits", "calibrate", "UNCERTAIN_PATHS", "DEFAULT_ATTRI
 
 DEFAULT_ATTRITION_BREAKS = (12, 24)
 UNCERTAIN_PATHS = ("leads_per_month", "win_rate", "sales_cycle_months", "deal_size.mean", "deal_size.cv",
-                   "annual_growth", "skill_sigma", "attrition_by_tenure")
+                   "annual_growth", "skill_sigma", "attrition_by_tenure", "quarter_end_pull")
 """Keys the engine's ``uncertainty:`` block varies (issue 9's list) that calibration fills.
-Seasonality, ramp, empirical deal sizes, per-rep skill and quarter-end pull are not among
+Seasonality, ramp, empirical deal sizes and per-rep skill are not among
 them: their intervals are written as comments instead."""
 
 # keys calibration always sets itself, wherever a base scenario had them
 _REPLACED = {"reps", "initial_tenure_months", "leads_per_month", "lead_to_opportunity", "win_rate",
-             "sales_cycle_months", "deal_size", "capacity_leads_per_month"}
+             "sales_cycle_months", "deal_size", "capacity_leads_per_month", "quarter_end_pull"}
 _PLAN_DEFAULTS = {  # schema defaults of the planning keys the export cannot inform, written out
     "quota_ramped": (True, "new hires' quota follows the ramp"),
     "backfill": (True, "reps who leave are replaced"),
     "time_to_fill_months": ([1.0], "replacements start the month after a departure"),
-    "orphaned_deal_close_rate": (0.5, "share of a departed rep's won deals that still book"),
 }
 
 
@@ -305,6 +304,8 @@ class _Builder:
         base_data = base.data if base is not None else {}
         uncertain: dict[str, Any] = {}
         horizon, covered = self._calendar()
+        # year-to-date figures only when the horizon covers the rest of the fiscal year in progress
+        self.ytd = self.fits.state.actuals is not None and fiscal_year_start(asof.start, self.fy_month) in covered
         doc = Section(note=self._header())
         doc.add("name", self.name)
         doc.add("description", f"Calibrated from {Path(self.data.files['opportunities']).name} as of "
@@ -469,8 +470,11 @@ class _Builder:
         self.quota = self._quota(s, base_def)
         for key, (value, why) in _PLAN_DEFAULTS.items():
             self._carry(s, base_def, key, value, why)
+        s.add("orphaned_deal_close_rate", 1.0, self._src(
+            "defaults.orphaned_deal_close_rate", "data", "the fitted win rate already counts the deals lost when "
+            "their owner left (the export shows them as lost): the simulation does not lose them a second time"))
         skip = _REPLACED | {"skill_sigma", "attrition_annual", "attrition_by_tenure", "ramp", "quota_annual",
-                            *_PLAN_DEFAULTS}
+                            "orphaned_deal_close_rate", *_PLAN_DEFAULTS}
         for key, value in base_def.items():
             if key not in skip:
                 s.add(key, value, self._src(f"defaults.{key}", "base", ""))
@@ -517,11 +521,31 @@ class _Builder:
             f"({o.closed:,} closed, {o.open:,} open and censored); won/(won+lost) would say "
             f"{o.naive_win_rate:.3f}; {_iv(o.win_rate_draws)}"))
         uncertain[f"territories.{k}.win_rate"] = o.win_rate_draws
-        s.add("sales_cycle_months", round_pmf(o.cycle), self._src(
-            f"territories.{k}.sales_cycle_months", "data", f"months from creation to booking of won deals, open "
-            f"deals censored; cut at {o.max_cycle} months (99.5% of wins); median "
-            f"{int(np.searchsorted(np.cumsum(o.cycle), 0.5))} months"))
-        uncertain[f"territories.{k}.sales_cycle_months"] = o.cycle_draws
+        q = f.quarter.get(k)
+        if q is not None:
+            # the kernel applies the pull to the cycle's booking month: the key is the cycle before it
+            s.add("sales_cycle_months", round_pmf(q.natural_cycle), self._src(
+                f"territories.{k}.sales_cycle_months", "data", f"months from creation to booking of won deals "
+                f"before the quarter-end pull (fitted jointly with it by EM on {q.wins:,} wins created {q.cohorts}, "
+                f"whose bookings are all observed); median {int(np.searchsorted(np.cumsum(q.natural_cycle), 0.5))} "
+                f"months; with the pull, the observed cycle (open deals censored) has median "
+                f"{int(np.searchsorted(np.cumsum(o.cycle), 0.5))}"))
+            uncertain[f"territories.{k}.sales_cycle_months"] = q.natural_cycle_draws
+            s.add("quarter_end_pull", significant(q.pull, 3), self._src(
+                f"territories.{k}.quarter_end_pull", "data", f"wins due in a fiscal quarter's first two months that "
+                f"book in its last month (EM on the same wins; {q.last_month_share:.0%} of them booked in a "
+                f"quarter's last month, 33% without a pull); {_iv(q.pull_draws)}"))
+            uncertain[f"territories.{k}.quarter_end_pull"] = q.pull_draws
+        else:
+            s.add("sales_cycle_months", round_pmf(o.cycle), self._src(
+                f"territories.{k}.sales_cycle_months", "data", f"months from creation to booking of won deals, open "
+                f"deals censored; cut at {o.max_cycle} months (99.5% of wins); median "
+                f"{int(np.searchsorted(np.cumsum(o.cycle), 0.5))} months"))
+            uncertain[f"territories.{k}.sales_cycle_months"] = o.cycle_draws
+            value = base_t.get("quarter_end_pull", base_data.get("defaults", {}).get("quarter_end_pull"))
+            why = f"fewer than {QUARTER_MIN_WINS} wins in cohorts whose bookings are all observed"
+            s.add("quarter_end_pull", 0.0 if value is None else value, self._src(
+                f"territories.{k}.quarter_end_pull", "default" if value is None else "base", why))
         n_amounts = len(ds.amounts)
         if ds.lognormal:
             s.add("deal_size", {"mean": significant(ds.mean, 4), "cv": significant(ds.cv, 3)}, self._src(
@@ -567,7 +591,7 @@ class _Builder:
             entry = {"name": str(r.name), "tenure_months": int(r.tenure_months)}
             if r.name in skill:
                 entry["skill"] = significant(skill[r.name], 3)
-            if f.state.actuals is not None:
+            if self.ytd:
                 entry["ytd_bookings"] = round(float(r.ytd_bookings), 2)
                 months = [int(r.tenure_months) - j for j in range(1, int(r.ytd_months) + 1)]
                 share = sum((ramp[t] if 0 <= t < len(ramp) else 1.0) if quota_ramped else 1.0 for t in months)
@@ -583,7 +607,7 @@ class _Builder:
                      "opportunity, a lower bound)"))
         if f.skill is not None:
             detail += "; skill: posterior mean of each rep's multiplier (shrunk to 1 with few deals)"
-        if f.state.actuals is not None:
+        if self.ytd:
             detail += "; ytd_quota from quota_annual and the ramp"
         return self._src(f"territories.{k}.reps", "data", detail)
 
@@ -614,6 +638,11 @@ class _Builder:
     def _actuals(self, doc: Section) -> None:
         st = self.fits.state
         if st.actuals is None:
+            return
+        if not self.ytd:
+            fy_first = fiscal_year_start(self.asof.start, self.fy_month)
+            self._src("actuals.bookings", "data", f"not written: the horizon ends before FY"
+                      f"{self._fy_label(fy_first)} does, so the year gets no figures")
             return
         first, last = st.actuals_window
         s = Section()
@@ -659,12 +688,9 @@ class _Builder:
         return s
 
     def _not_yet_keys(self, doc: Section) -> None:
-        """Fitted numbers the engine cannot take yet (or cannot vary): their intervals, as comments."""
+        """Fitted numbers the uncertainty block cannot vary: their intervals, as comments."""
         f = self.fits
-        lines = ["Fitted, but not (yet) scenario keys or uncertain keys; their 90% intervals:"]
-        for k, q in f.quarter.items():
-            lines.append(f"  quarter_end_pull {k}: {q.pull:.3f}, {_iv(q.pull_draws)} ({q.wins:,} wins created "
-                         f"{q.cohorts}; {q.last_month_share:.0%} of them booked in a quarter's last month)")
+        lines = ["Fitted, but not keys the uncertainty block can vary; their 90% intervals:"]
         if f.arrivals.seasonality_fitted:
             lines.append("  market.seasonality: intervals beside the key above (not varied by the uncertainty block)")
         if f.ramp is not None and f.ramp.ramp:

@@ -1,7 +1,7 @@
 """Quarter-end concentration: ``quarter_end_pull``.
 
-B2B deals bunch at quarter ends. The model of this pull (added to the scenario in a
-later round): a won deal that would naturally book in the first or second month of a
+B2B deals bunch at quarter ends. The model of this pull (the scenario key
+``quarter_end_pull``, applied by the kernel to new wins and open deals alike): a won deal that would naturally book in the first or second month of a
 fiscal quarter books in the quarter's last month instead with probability ``q``; deals
 due in a last month stay. So a deal created in month ``c`` with natural cycle ``L ~ p``
 books ``d`` months later with probability
@@ -108,7 +108,9 @@ class QuarterFit:
     Attributes
     ----------
     pull : q; pull_draws : (N,)
-    natural_cycle : (C,) pmf of the natural cycle (before the pull)
+    natural_cycle : (C,) pmf of the natural cycle (before the pull): the scenario's
+        ``sales_cycle_months`` when the pull is written as ``quarter_end_pull``
+    natural_cycle_draws : (N, C) its bootstrap draws (joint with ``pull_draws``)
     last_month_share : observed share of wins booked in a quarter's last month
     wins : wins used; cohorts : ``YYYY-MM`` range of the creation months used
     """
@@ -117,6 +119,7 @@ class QuarterFit:
     pull: float
     pull_draws: np.ndarray
     natural_cycle: np.ndarray
+    natural_cycle_draws: np.ndarray
     last_month_share: float
     wins: int
     cohorts: str
@@ -151,9 +154,9 @@ def fit_quarter_end_pull(view: pd.DataFrame, asof: AsOf, territories: list[str],
         n = int(counts.sum())
         rng = stream(seed, "quarter_end_pull", name)
         boot = rng.multinomial(n, (counts / n).ravel(), size=draws).reshape(draws, *counts.shape).astype(float)
-        _, q_draws = pull_em(boot, last, C, start=(p[0], q[0]))
+        p_draws, q_draws = pull_em(boot, last, C, start=(p[0], q[0]))
         share = float((counts * last).sum() / n)
         out[name] = QuarterFit(territory=name, pull=float(q[0]), pull_draws=q_draws, natural_cycle=p[0],
-                               last_month_share=share, wins=n,
+                               natural_cycle_draws=p_draws, last_month_share=share, wins=n,
                                cohorts=f"{asof.label(asof.first)}..{asof.label(newest)}")
     return out
