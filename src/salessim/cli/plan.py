@@ -36,7 +36,7 @@ def _write(out: Path | None, scenario_path: str, sets: tuple[str, ...], scenario
     if out is None:
         return
     text = library_call(proposal_yaml, scenario, changes, base_text=Path(scenario_path).read_text(encoding="utf-8"),
-                        overrides=parse_sets(sets), note=note)
+                        overrides=parse_sets(sets), note=note, base_dir=Path(scenario_path).parent, out_dir=out.parent)
     try:
         write_proposal(out, text)
     except OSError as exc:
