@@ -173,13 +173,24 @@ def test_rescaled_attainment_with_year_to_date_is_what_a_run_with_the_new_quotas
                                                           for rep in t["reps"]))
 
 
-def test_in_progress_reps_behind_plan_get_less_of_what_is_left():
-    """Equal chance on the rest of the year: a named rep who booked little of their year-to-date
-    quota needs less for the rest of it (Slow: 30,000 of 62,500) than one ahead (Ace)."""
-    r = quotas(in_progress(), "equal-chance", 1.1, trials=600, seed=4)
-    slow, ace = _seat(r, "Slow"), _seat(r, "Ace")
-    assert slow.fixed == 62_500 and slow.proposed_year == pytest.approx(62_500 + slow.proposed * 9 / 12, abs=1e-6)
-    assert ace.proposed > slow.proposed
+def test_in_progress_a_rep_ahead_of_plan_needs_more_of_what_is_left():
+    """Equal chance on the rest of the year: X more booked before start (and X more to
+    allocate) raises that rep's quota for the year's simulated months by exactly X, that is
+    their full-year quota by X / units, and leaves every other quota as it was."""
+    extra = 15_000.0
+    base = in_progress_dict()
+    r0 = quotas(salessim.Scenario.from_dict(base), "equal-chance", 1.1, trials=600, seed=4)
+    ahead = in_progress_dict()
+    ahead["territories"][1]["reps"][1]["ytd_bookings"] += extra  # Slow
+    ahead["goal"]["annual"] = [ahead["goal"]["annual"][0] + extra / 1.1]
+    r1 = quotas(salessim.Scenario.from_dict(ahead), "equal-chance", 1.1, trials=600, seed=4)
+    assert r1.p_equal == pytest.approx(r0.p_equal, abs=1e-9)
+    slow0, slow1 = _seat(r0, "Slow"), _seat(r1, "Slow")
+    assert slow0.fixed == 62_500 and slow0.units == pytest.approx(9 / 12, rel=1e-12)
+    assert slow1.proposed - slow0.proposed == pytest.approx(extra / slow0.units, abs=1.0)
+    for name, q in r0.changes.items():
+        if name != "territories.1.reps.1.quota_annual":
+            assert abs(r1.changes[name] - q) <= 1, name
 
 
 def test_bad_roster_input_names_the_rule():

@@ -428,8 +428,8 @@ def quotas(scenario: Scenario, rule: str = "equal-chance", over_assign: float = 
                     *fig.p(mask, False), *fig.p(mask, True), fig.pct(mask, False, (10, 90)),
                     fig.pct(mask, True, (10, 90))))
     if any(h.named for h in holders):
-        notes.append("the expected quota carried proposed is today's scaled per territory by the change of its "
-                     "simulated planned quota (exact where a territory's reps share one quota)")
+        notes.append("the proposed quota carried is today's, scaled per territory by its planned quota's change "
+                     "(exact where its reps share one quota)")
     if scenario.horizon_months > 12 and len(scenario.fiscal_years()) > 1:
         notes.append(f"quota_annual has one value for every year: the FY{fy} quotas apply to the whole horizon")
     try:
