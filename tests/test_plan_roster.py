@@ -22,7 +22,7 @@ import salessim
 from helpers_model import Z
 from plan_helpers import in_progress, in_progress_dict, roster
 from salessim.cli import main
-from salessim.plan import PlanError, optimize, quotas
+from salessim.plan import PlanError, quotas
 from salessim.plan.balance import balance
 from salessim.plan.evaluate import Evaluator, PlanLayout
 from salessim.plan.holders import RepYears, planned_units, year_seats
