@@ -9,6 +9,7 @@ over-assignment; the attainment at the proposed quotas is what a run with them g
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -242,6 +243,11 @@ def test_midyear_quotas_write_rep_quotas_keeping_the_comments(midyear_dir):
     assert ana.quota_annual != 340_000 and f"quota_annual: {ana.quota_annual:_.0f}" in text  # the file's digit groups
     assert all(rep.quota_annual for t in out.territories for rep in t.roster if rep.tenure_months >= 5)
     assert out.spec.pipeline == base.spec.pipeline and out.spec.uncertainty == base.spec.uncertainty
+    doc = json.loads(CliRunner().invoke(main, ["quotas", "midyear.yaml", "-n", "60", "--format", "json"]).stdout,
+                     parse_constant=lambda c: pytest.fail(f"JSON holds {c}"))
+    assert doc["fiscal_year"] == 2027 and doc["months"] == 10 and doc["fixed"] > 0
+    assert set(doc["rep_quotas"]) >= {"Ana Ruiz", "Zoe Novak"} and "Hugo Lambert" not in doc["rep_quotas"]
+    assert doc["changes"]["territories.0.reps.0.quota_annual"] == doc["rep_quotas"]["Ana Ruiz"]
 
 
 def test_midyear_optimize_and_its_plan_file(midyear_dir):
