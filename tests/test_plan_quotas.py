@@ -14,6 +14,7 @@ import salessim
 from helpers_model import Z, make, territory
 from plan_helpers import uneven
 from salessim.plan import PlanError, quotas
+from salessim.plan.holders import RepYears, year_seats
 from salessim.plan.quotas import Holder, allocate, planned_units, share_se
 
 TRIALS = 1_500
@@ -85,19 +86,44 @@ def test_equal_chance_equalises_p_attain_within_two_se(sc, equal):
     assert abs(ph - equal.p_equal) <= Z * sh and abs(pl - equal.p_equal) <= Z * sl
 
 
+def expected_shares(scenario, ds, groups: dict[str, list[int]]) -> dict[str, tuple[float, float]]:
+    """Each group of seats' share of the planned reps' expected bookings in FY2027, with its SE.
+
+    A seat's expected bookings are its planned rep's, in the futures where they hold the seat
+    at the year's end (occupant 0), B = attainment x the year's quota; the share of a group
+    is a ratio of sums of such conditional means: its SE by the delta method, per trial.
+    """
+    year = year_seats(scenario, 2027)
+    ry = RepYears.from_dataset(ds, scenario, year)
+    seats = np.nonzero(year.units > 0)[0]
+    b, m = ry.bookings[:, seats], ry.planned[:, seats]
+    count = m.sum(axis=0)
+    means = np.where(m, b, 0.0).sum(axis=0) / count
+    psi = np.where(m, b - means, 0.0) / count * m.shape[0]  # influence of each trial on each seat's mean
+    total, psi_total = means.sum(), psi.sum(axis=1)
+    out = {}
+    for name, members in groups.items():
+        cols = [list(seats).index(s) for s in members]
+        share = means[cols].sum() / total
+        z = (psi[:, cols].sum(axis=1) - share * psi_total) / total
+        out[name] = (float(share), float(z.std(ddof=1) / math.sqrt(z.size)))
+    return out
+
+
 def test_capacity_allocation_is_proportional_to_expected_bookings(sc):
+    """Each territory's planned quota share is its reps' share of expected bookings: the
+    allocation's own estimator on its run, exactly, and an independent run within MC error."""
     r = quotas(sc, "capacity", 1.1, trials=TRIALS, seed=4)
-    ds = salessim.simulate(sc, TRIALS, 21)  # independent estimate of expected bookings
-    b = ds["bookings"].values.sum(axis=1)  # (trials, K)
-    total = b.sum(axis=1)
-    shares = [t.proposed_total / r.planned_total for t in r.territories]
-    for k in range(2):
-        # the share of the mean is a ratio of means: its SE by the delta method
-        ratio = b[:, k].mean() / total.mean()
-        resid = b[:, k] - ratio * total
-        se_ratio = resid.std(ddof=1) / math.sqrt(len(total)) / total.mean()
-        se_alloc = r.territories[k].expected_bookings_se / sum(t.expected_bookings for t in r.territories)
-        assert abs(shares[k] - ratio) <= Z * math.hypot(se_ratio, se_alloc)
+    terr = np.array(sc.seat_territories())
+    groups = {t.name: list(np.nonzero(terr == k)[0]) for k, t in enumerate(sc.territories)}
+    own = expected_shares(sc, salessim.simulate(sc, TRIALS, 4), groups)
+    other = expected_shares(sc, salessim.simulate(sc, TRIALS, 21), groups)
+    units = planned_units(sc, 2027)
+    for k, t in enumerate(r.territories):
+        share = t.proposed_total / r.target
+        # quotas are whole currency units: each rounds by at most 0.5 per planned quota unit
+        assert share == pytest.approx(own[t.territory][0], abs=0.5 * units.sum() / r.target)
+        assert abs(share - other[t.territory][0]) <= Z * math.hypot(own[t.territory][1], other[t.territory][1])
 
 
 def test_rescaled_attainment_is_what_a_run_with_the_new_quotas_gives(sc, equal):
@@ -106,14 +132,16 @@ def test_rescaled_attainment_is_what_a_run_with_the_new_quotas_gives(sc, equal):
     before = salessim.simulate(sc, 200, 3)["attainment"].values
     after = salessim.simulate(equal.scenario, 200, 3)["attainment"].values
     scale = np.array([250_000.0 / equal.territories[k].proposed for k in sc.seat_territories()])
+    assert not np.allclose(scale, 1.0)
     np.testing.assert_allclose(after, before * scale[None, None, :], rtol=1e-12, equal_nan=True)
 
 
 def test_ramping_reps_carry_their_ramped_share_of_the_new_quota(equal):
     hire = [s for s in equal.seats if s.planned.startswith("hire")][0]
     low = equal.territories[1]
-    assert hire.territory == "Low" and hire.proposed == pytest.approx(low.proposed * hire.units, rel=1e-12)
-    assert hire.units < 1.0
+    assert hire.territory == "Low" and hire.proposed == low.proposed and hire.key == "territories.1.quota_annual"
+    assert hire.proposed_year == pytest.approx(low.proposed * hire.units, rel=1e-12)
+    assert 0 < hire.units < 1.0 and not hire.equalised
 
 
 def test_figures_for_the_current_quotas_come_alongside(equal):
@@ -125,25 +153,34 @@ def test_figures_for_the_current_quotas_come_alongside(equal):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(5, 60), min_size=1, max_size=4), st.floats(0.0, 1.0), st.integers(0, 2**31))
-def test_allocation_invariants(sizes, level, seed):
-    """On any samples: every rule's quotas sum to the target; equal-chance quotas leave the
-    same share of each holder's sample at or above quota (up to one sample of ties)."""
+@given(st.lists(st.integers(5, 60), min_size=1, max_size=4), st.floats(0.0, 1.0), st.booleans(), st.integers(0, 2**31))
+def test_allocation_invariants(sizes, level, with_fixed, seed):
+    """On any samples: every rule's planned quotas (fixed + quota x units) sum to the target;
+    equal-chance quotas leave the same share of each holder's reach at or above quota (up to
+    one sample of ties); capacity makes each holder's planned quota proportional to its weight."""
     rng = np.random.default_rng(seed)
-    samples = [rng.lognormal(0.0, 0.4, n) * rng.uniform(0.5, 2.0) for n in sizes]
-    holders = [Holder(f"h{i}", i, f"territories.{i}.quota_annual", (i,), float(rng.uniform(0.5, 3.0)), 100.0, True)
+    samples = [rng.lognormal(12.0, 0.4, n) * rng.uniform(0.5, 2.0) for n in sizes]
+    holders = [Holder(f"h{i}", i, f"territories.{i}.quota_annual", (i,), float(rng.uniform(0.5, 3.0)),
+                      float(rng.uniform(0.0, 0.2) * samples[i].min()) if with_fixed else 0.0, 100.0, True, i > 0)
                for i in range(len(sizes))]
-    lo, hi = (sum(h.current * float(f(x)) * h.units for h, x in zip(holders, samples)) for f in (np.min, np.max))
+    fixed = sum(h.fixed for h in holders)
+    lo, hi = (fixed + sum(float(f(x)) * h.units for h, x in zip(holders, samples)) for f in (np.min, np.max))
     target = lo + level * (hi - lo)  # the range equal chances can reach
-    expected = [float(x.mean()) for x in samples]
+    weights = [float(x.mean()) * (h.units + 0.5) for h, x in zip(holders, samples)]
     for rule in ("equal-chance", "capacity", "flat"):
-        q, p = allocate(rule, holders, samples, target, expected)
-        assert sum(qi * h.units for qi, h in zip(q, holders)) == pytest.approx(target, rel=1e-9)
-        assert all(qi > 0 for qi in q)
+        if rule == "capacity" and any(target * w / sum(weights) <= h.fixed for w, h in zip(weights, holders)):
+            with pytest.raises(PlanError, match="is not above the quota carried before start"):
+                allocate(rule, holders, samples, target, weights)
+            continue
+        q, p = allocate(rule, holders, samples, target, weights)
+        assert sum(h.fixed + qi * h.units for qi, h in zip(q, holders)) == pytest.approx(target, rel=1e-9)
         if rule == "equal-chance":
-            for qi, h, x in zip(q, holders, samples):
-                hit = np.mean(x * h.current / qi >= 1.0 - 1e-12)
+            for qi, x in zip(q, samples):
+                hit = np.mean(x >= qi * (1 - 1e-12))
                 assert abs(hit - p) <= 1.0 / x.size + 1e-9
+        if rule == "capacity":
+            planned = [h.fixed + qi * h.units for qi, h in zip(q, holders)]
+            np.testing.assert_allclose(np.array(planned) / target, np.array(weights) / sum(weights), rtol=1e-9)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -153,6 +190,7 @@ def test_allocation_invariants(sizes, level, seed):
     ({"fiscal_year": 2030}, "--fiscal-year 2030: not a full fiscal year of uneven (have 2027)"),
     ({"trials": 5}, "--trials must be a whole number >= 20, got 5"),
     ({"over_assign": 4.9}, "cannot give every full-tenure rep the same chance"),
+    ({"over_assign": 0.01}, "cannot give every full-tenure rep the same chance: it is less than"),
 ])
 def test_bad_quota_input_names_option_value_and_rule(sc, kwargs, message):
     args = {"rule": "equal-chance", "over_assign": 1.1, "fiscal_year": None, "trials": 100, **kwargs}

@@ -36,7 +36,7 @@ def _write(out: Path | None, scenario_path: str, sets: tuple[str, ...], scenario
     if out is None:
         return
     text = library_call(proposal_yaml, scenario, changes, base_text=Path(scenario_path).read_text(encoding="utf-8"),
-                        overrides=parse_sets(sets), note=note)
+                        overrides=parse_sets(sets), note=note, base_dir=Path(scenario_path).parent, out_dir=out.parent)
     try:
         write_proposal(out, text)
     except OSError as exc:
@@ -110,12 +110,14 @@ def optimize_cmd(scenario: str, hires: int | None, budget_cost: str | None, slot
 @click.command("quotas")
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--rule", type=click.Choice(list(_plan.RULES)), default="equal-chance", show_default=True,
-              help="equal-chance: every full-tenure rep gets the same chance of making quota; capacity: territory "
-                   "quotas in proportion to expected bookings; flat: one number. Example: --rule capacity")
+              help="equal-chance: every full-tenure rep (named reps of a roster with their own skill, open deals and "
+                   "year to date) gets the same chance of making quota; capacity: quotas in proportion to each rep's "
+                   "expected bookings; flat: one number. Example: --rule capacity")
 @click.option("--over-assign", type=float, default=1.1, show_default=True,
               help="Planned quota over the goal (ramping reps count with their ramped share). Example: --over-assign 1.2")
 @click.option("--fiscal-year", type=int, default=None,
-              help="Fiscal year whose goal is allocated [default: the first full one]. Example: --fiscal-year 2028")
+              help="Fiscal year whose goal is allocated [default: the first with a goal, the one in progress included]. "
+                   "Example: --fiscal-year 2028")
 @click.option("-n", "--trials", type=click.IntRange(min=20), default=4_000, show_default=True,
               help="Trials of the simulation behind the figures. Example: -n 10000")
 @click.option("--by-rep/--no-by-rep", default=True, show_default=True,
@@ -129,15 +131,19 @@ def quotas_cmd(scenario: str, rule: str, over_assign: float, fiscal_year: int | 
                seed: int, sets: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Allocate the goal, times an over-assignment, to territory and rep quotas.
 
-    The proposed quotas sum (as planned: each rep assumed to stay, ramping reps at their
-    ramped share) to goal x over-assignment. Per territory and rep the table shows the
-    quota, P(attainment >= 100%), P10-P90 attainment and the share of reps at quota, for
-    the proposed and for the current quotas, from one simulation.
+    Each territory gets a quota_annual (its anonymous reps, hires, backfills and ramping
+    reps) and each full-tenure named rep of a roster one of their own
+    (territories[i].reps[j].quota_annual). The proposed quotas sum (as planned: each rep
+    assumed to stay, ramping reps at their ramped share, plus the quota already carried
+    in a fiscal year in progress) to goal x over-assignment. Per territory and rep the
+    tables show the quota, P(attainment >= 100%), P10-P90 attainment and the share of reps
+    at quota, for the proposed and for the current quotas, from one simulation.
 
     \b
     Examples:
       salessim quotas scenarios/baseline.yaml --rule equal-chance --over-assign 1.1 --fiscal-year 2028
       salessim quotas scenarios/baseline.yaml --rule capacity --format json -o quotas.yaml
+      salessim quotas scenarios/midyear.yaml --fiscal-year 2028 -o midyear_quotas.yaml
     """
     sc = load(scenario, sets)
     out = _scenario_output(output, scenario, "quotas", sc)

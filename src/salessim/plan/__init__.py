@@ -2,8 +2,9 @@
 
 - :func:`optimize`: where and when the next hires should go (greedy on common random
   numbers, then local moves), with the chosen ``hiring_plan`` and a comparison of plans.
-- :func:`quotas`: territory and rep quotas from goal x over-assignment (equal-chance,
-  capacity or flat), with P(attain) for the proposed and the current quotas.
+- :func:`quotas`: territory and named-rep quotas from goal x over-assignment
+  (equal-chance, capacity or flat), with P(attain) for the proposed and the current
+  quotas; who carries which quota is :mod:`.holders`.
 """
 
 from .errors import PlanError

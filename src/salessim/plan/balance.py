@@ -28,11 +28,13 @@ import numpy as np
 import xarray as xr
 
 from ..results import scenario_of
+from .errors import PlanError
 from .evaluate import Evaluator, PlanLayout
 from .objective import parse_objective
-from .optimize import Precision, _Search, _through
-from .quotas import share_se
+from ..summary import trial_groups
+from .optimize import Precision, _Search, _through, whole_draws
 from .slots import parse_slots
+from .stats import share_se
 
 __all__ = ["balance", "Balance", "TerritoryBalance", "NextHire", "UNDERSTAFFED_UNWORKED", "OVERSTAFFED_LOAD"]
 
@@ -100,6 +102,7 @@ def balance(ds: xr.Dataset, fiscal_year: int | None = None, *, suggest: bool = T
     att = ds["attainment"].sel(fiscal_year=fy).values
     seat_terr = np.asarray(ds["seat_territory"].values).astype(str)
     filled = np.isfinite(att)
+    groups = trial_groups(ds)  # the futures of one parameter draw share it: one cluster
 
     def total(name):
         return ds[name].values[:, months, :].sum(axis=1).sum(axis=0).astype(np.float64)  # (K,)
@@ -115,7 +118,7 @@ def balance(ds: xr.Dataset, fiscal_year: int | None = None, *, suggest: bool = T
             load = float(leads[k] / fte[k]) if fte[k] > 0 else math.inf
             share = float(unworked[k] / leads[k]) if leads[k] > 0 else 0.0
             capacity = t.capacity_leads_per_month
-            p, p_se = share_se(a >= 1.0, m)
+            p, p_se = share_se(a >= 1.0, m, groups)
             flag, reason = _flag(share, load, capacity)
             rows.append(TerritoryBalance(name, load, capacity, share, float(np.nanmean(a[m])) if m.any() else math.nan,
                                          p, p_se, flag, reason))
@@ -133,8 +136,11 @@ def _next_hire(sc, fy: int, trials: int, seed: int) -> tuple[NextHire | None, st
         return None, "not computed here (a large scenario): run salessim optimize"
     slots = parse_slots(sc, f"*:{sc.spec.start}")
     layout = PlanLayout(sc, slots, through=through)
-    search = _Search(Evaluator(layout, objective, seed), np.ones(len(slots)), 1, None,
-                     Precision(min_trials=min(250, trials), max_trials=trials), None)
+    try:
+        precision, _ = whole_draws(Precision(min_trials=min(250, trials), max_trials=trials), sc)
+    except PlanError as exc:
+        return None, f"not computed here ({exc})"
+    search = _Search(Evaluator(layout, objective, seed), np.ones(len(slots)), 1, None, precision, None)
     plan, _ = search.greedy(layout.zeros())
     if not search.steps:
         return None, f"no extra hire at {sc.spec.start} raises FY{fy} bookings"

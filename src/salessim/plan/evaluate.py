@@ -43,7 +43,7 @@ _BATCH_BYTES = 64 * 2**20  # target size of one batch's buffers
 def truncated_data(scenario: Scenario, through: int | None) -> dict:
     """The scenario's data cut after month index ``through`` (None: as it is).
 
-    The goal keeps the fiscal years still fully inside; hiring-plan entries that would
+    The goal keeps the fiscal years still inside (the year in progress at ``start`` included); hiring-plan entries that would
     start later keep their place with zero hires, so the random-stream keys of every
     other entry are unchanged and the months kept are simulated exactly as before.
     """
@@ -51,7 +51,7 @@ def truncated_data(scenario: Scenario, through: int | None) -> dict:
     data["hiring_plan"] = [dict(e) for e in data.get("hiring_plan") or []]
     if through is not None and through + 1 < scenario.horizon_months:
         horizon = through + 1
-        years = [y for y, first in scenario.fiscal_years() if first + 12 <= horizon]
+        years = [y for y, _, last in scenario.fiscal_year_spans() if last < horizon]
         data["horizon_months"] = horizon
         data["goal"] = dict(data["goal"], annual=list(scenario.spec.goal.annual[: len(years)]))
         for entry in data["hiring_plan"]:

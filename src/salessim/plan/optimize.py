@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from .errors import PlanError
 from .evaluate import Evaluator, Plan, PlanLayout
 from .objective import Objective, parse_objective
 from .slots import Slot, parse_slots
+from .stats import clusters, mean_se
 
 __all__ = ["optimize", "OptimizeResult", "Step", "PlanFigures", "Precision", "even_spread"]
 
@@ -207,13 +208,29 @@ def even_spread(slots: Sequence[Slot], hires: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _mean_se(x: np.ndarray) -> tuple[float, float]:
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return math.nan, math.nan
-    if x.size == 1:
-        return float(x[0]), math.nan
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+def whole_draws(precision: Precision, scenario: Scenario) -> tuple[Precision, str | None]:
+    """The precision rule in whole parameter draws, and a note when it changed.
+
+    With ``uncertainty.trials_per_draw`` > 1 the futures of one draw share their
+    parameters: standard errors cluster them (:mod:`.stats`), which needs at least two
+    draws, and a comparison stopped inside a draw would weigh its last draw less. So
+    ``min_trials`` is rounded up and ``max_trials`` down to whole draws.
+    """
+    unc = scenario.spec.uncertainty
+    per = unc.trials_per_draw if unc is not None and unc.parameters else 1
+    if per <= 1:
+        return precision, None
+    if precision.max_trials < 2 * per:
+        raise PlanError(f"--trials {precision.max_trials}: {scenario.name} shares each parameter draw among {per} "
+                        f"trials (uncertainty.trials_per_draw), and standard errors need at least 2 draws: give "
+                        f"-n {2 * per} or more")
+    top = precision.max_trials // per * per
+    low = min(max(-(-precision.min_trials // per) * per, 2 * per), top)
+    if (low, top) == (precision.min_trials, precision.max_trials):
+        return precision, None
+    note = (f"trials per comparison rounded to whole parameter draws of {per} trials: {low:,} to {top:,} "
+            f"(asked {precision.min_trials:,} to {precision.max_trials:,})")
+    return replace(precision, min_trials=low, max_trials=top), note
 
 
 def _check_budget(hires, budget_cost, scenario) -> tuple[int | None, float | None]:
@@ -260,6 +277,14 @@ class _Search:
         self.steps: list[Step] = []
         self.m = len(costs)
         self.scale = math.nan  # gain of the first hire, in the objective's unit: sets the resolution
+        self._groups: dict[int, np.ndarray | None] = {}
+
+    def _stat(self, x: np.ndarray) -> tuple[float, float]:
+        """Mean and standard error of per-trial values of trials 0..n-1, clustered by parameter draw."""
+        n = len(x)
+        if n not in self._groups:
+            self._groups[n] = clusters(self.ev.layout.full, n)
+        return mean_se(x, self._groups[n])
 
     def _cost(self, plan: Plan) -> float:
         return float(np.dot(plan, self.costs))
@@ -300,16 +325,16 @@ class _Search:
             v0 = self.ev.values(base, n)
             gain = {s: self.ev.values(_plus(base, s), n) - v0 for s in alive}
             score = {s: gain[s] / self._unit(s) for s in alive}
-            mean = {s: _mean_se(score[s])[0] for s in alive}
+            mean = {s: self._stat(score[s])[0] for s in alive}
             # ties: the cheaper slot, then the earlier one
             leader = max(alive, key=lambda s: (mean[s] if np.isfinite(mean[s]) else -math.inf, -self._unit(s), -s))
-            g, g_se = _mean_se(gain[leader])
+            g, g_se = self._stat(gain[leader])
             resolution = p.tolerance * abs(self.scale if np.isfinite(self.scale) else g)
             keep, settled = [leader], True
             for s in alive:
                 if s == leader:
                     continue
-                d, d_se = _mean_se(score[leader] - score[s])
+                d, d_se = self._stat(score[leader] - score[s])
                 if d > p.z * (d_se if np.isfinite(d_se) else 0.0):
                     continue  # beaten
                 keep.append(s)
@@ -349,7 +374,7 @@ class _Search:
             targets = {m: _plus(_minus(base, m[0]), m[1]) for m in alive}
             self.ev.ensure([base] + list(targets.values()), n)
             v0 = self.ev.values(base, n)
-            stats = {m: _mean_se(self.ev.values(targets[m], n) - v0) for m in alive}
+            stats = {m: self._stat(self.ev.values(targets[m], n) - v0) for m in alive}
             best = max(alive, key=lambda m: (stats[m][0] if np.isfinite(stats[m][0]) else -math.inf))
             g, g_se = stats[best]
             se0 = g_se if np.isfinite(g_se) else 0.0
@@ -374,8 +399,7 @@ def _minus(plan: Plan, s: int) -> Plan:
 
 def _through(scenario: Scenario, objective: Objective) -> int:
     """Last month index of the objective's last fiscal year."""
-    first = dict(scenario.fiscal_years())[objective.years[-1]]
-    return first + 11
+    return {label: last for label, _, last in scenario.fiscal_year_spans()}[objective.years[-1]]
 
 
 def _figures(name: str, scenario: Scenario, own: list[dict], slots, counts, costs, objective: Objective,
@@ -386,20 +410,21 @@ def _figures(name: str, scenario: Scenario, own: list[dict], slots, counts, cost
         items = trial_values(simulate(sc, trials, seed))
     except SimulationError as exc:
         raise PlanError(str(exc)) from None
+    groups = clusters(sc, trials)
     by = {(i["metric"], i["period"]): i["values"] for i in items if i["territory"] == ALL}
     years = [y for y, _ in scenario.fiscal_years()]
 
     def stat(metric):
         if not all((metric, f"FY{y}") in by for y in years):
             return None, None
-        pairs = [_mean_se(by[(metric, f"FY{y}")]) for y in years]
+        pairs = [mean_se(by[(metric, f"FY{y}")], groups) for y in years]
         return [m for m, _ in pairs], [s for _, s in pairs]
 
     p_goal, p_goal_se = stat("p_goal")
     bookings, bookings_se = stat("bookings")
     cost, cost_se = stat("sales_cost")
     values = objective.values(items)
-    obj, obj_se = _mean_se(values)
+    obj, obj_se = mean_se(values, groups)
     fig = PlanFigures(name, entries, int(sum(counts)), float(np.dot(counts, costs)), years, p_goal, p_goal_se,
                       bookings, bookings_se, cost, cost_se, obj, obj_se)
     return fig, values
@@ -459,7 +484,7 @@ def optimize(
     OptimizeResult
     """
     hires, budget_cost = _check_budget(hires, budget_cost, scenario)
-    precision = _check_precision(trials, min_trials, tolerance, seed)
+    precision, rounded = whole_draws(_check_precision(trials, min_trials, tolerance, seed), scenario)
     if cost_window not in COST_WINDOWS:
         raise PlanError(f"--cost-window must be one of {', '.join(COST_WINDOWS)}, got {cost_window!r}")
     objective = parse_objective(objective) if isinstance(objective, str) else objective
@@ -505,8 +530,8 @@ def optimize(
             figs.append(fig)
             values.append(v)
         for fig, v in zip(figs[:2], values[:2]):
-            fig.diff, fig.diff_se = _mean_se(values[2] - v)
-    notes = []
+            fig.diff, fig.diff_se = mean_se(values[2] - v, clusters(scenario, len(v)))
+    notes = [rounded] if rounded else []
     if greedy_steps < len(search.steps):
         notes.append(f"{len(search.steps) - greedy_steps} local move(s) improved on the greedy plan")
     if budget_cost is not None and figs[1].planned_cost > budget_cost:

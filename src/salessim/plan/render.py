@@ -84,13 +84,16 @@ def _range(lo: float, hi: float) -> str:
 
 
 def render_quotas(result, console: Console | None = None, by_rep: bool = True) -> None:
-    """Territory and rep tables of a :class:`~.quotas.QuotaResult`: proposed quotas against the current ones."""
+    """Territory and rep tables of a :class:`~.quotas.QuotaResult`: proposed quotas against today's."""
     console = console or Console(width=WIDTH)
     cur = result.currency
     goal = result.goal
     console.print(f"[bold]quotas {result.scenario.name} FY{result.fiscal_year}[/bold], rule {result.rule}: goal "
                   f"{format_value(goal, cur)} x over-assign {result.over_assign:g} = {format_value(result.target, cur)} "
                   f"{cur} of planned quota ({result.trials:,} trials, seed {result.seed})")
+    if result.months < 12:
+        console.print(f"FY{result.fiscal_year} is in progress: {result.months} months are simulated, and the "
+                      f"{format_value(result.fixed, cur)} of quota the reps carried before the start stays as it is")
     carried_now = sum(t.carried_current for t in result.territories)
     carried = sum(t.carried for t in result.territories)
     console.print(f"planned quota: now {format_value(result.planned_total_current, cur)} "
@@ -100,27 +103,35 @@ def render_quotas(result, console: Console | None = None, by_rep: bool = True) -
                   f"proposed {format_value(carried, cur)}")
     if math.isfinite(result.p_equal):
         console.print(f"every full-tenure rep's chance of making quota: {_pct(result.p_equal)}")
-    out = _table("territories: P(attain) and attainment of reps fully ramped all year; reps at quota: every filled seat",
-                 ["territory", "quotas", "seats", "full-tenure", "quota", "planned total", "P(attain) ± se",
-                  "P10-P90 attainment", "reps at quota"], left=("territory", "quotas"))
+    own = any(t.named_quotas for t in result.territories)
+    out = _table("territories: quota = the territory's quota_annual; P(attain) of full-tenure reps; reps at quota: "
+                 "every filled seat", ["territory", "quotas", "seats", "full-tenure"] + (["own quotas"] if own else [])
+                 + ["quota", "planned total", "P(attain) ± se", "P10-P90 attainment", "reps at quota"],
+                 left=("territory", "quotas"))
     for i, t in enumerate(result.territories):
         if i:
             out.add_section()
-        out.add_row(t.territory, "now", str(t.seats), str(t.full_seats), format_value(t.current, cur),
+        extra_now = [""] if own else []
+        extra_new = [str(t.named_quotas) if t.named_quotas else ""] if own else []
+        out.add_row(t.territory, "now", str(t.seats), str(t.full_seats), *extra_now, format_value(t.current, cur),
                     format_value(t.current_total, cur), _pm(t.p_attain_current, t.p_attain_current_se, "probability"),
                     _range(t.attainment_current[0], t.attainment_current[2]), _pct(t.at_quota_current))
-        out.add_row("", "proposed", "", "", format_value(t.proposed, cur), format_value(t.proposed_total, cur),
+        out.add_row("", "proposed", "", "", *extra_new, format_value(t.proposed, cur), format_value(t.proposed_total, cur),
                     _pm(t.p_attain, t.p_attain_se, "probability"), _range(t.attainment[0], t.attainment[2]),
                     _pct(t.at_quota))
     console.print(out)
     if by_rep:
-        reps = _table("reps: the planned rep of each seat, in the futures where they are still in it at the year's end",
+        reps = _table("reps: the planned rep of each seat, in the futures where they still hold it at the year's end"
+                      + ("; own: a quota of their own" if own else ""),
                       ["seat", "territory", "planned rep", "quota share", "stays", "quota now", "P(attain) now",
-                       "P10-P90 now", "quota", "P(attain)", "P10-P90"], left=("territory", "planned rep"))
+                       "P10-P90 now", "quota"] + ([""] if own else []) + ["P(attain) ± se", "P10-P90"],
+                      left=("territory", "planned rep", ""))
         for s in result.seats:
-            reps.add_row(str(s.seat), s.territory, s.planned, f"{s.units:.2f}", _pct(s.stays), format_value(s.current, cur),
-                         _pct(s.p_attain_current), _range(*s.attainment_current), format_value(s.proposed, cur),
-                         _pct(s.p_attain), _range(*s.attainment))
+            mark = ["own" if ".reps." in s.key else ""] if own else []
+            reps.add_row(str(s.seat), s.territory, s.planned, f"{s.units:.2f}", _pct(s.stays),
+                         format_value(s.current, cur), _pct(s.p_attain_current), _range(*s.attainment_current),
+                         format_value(s.proposed, cur), *mark, _pm(s.p_attain, s.p_attain_se, "probability"),
+                         _range(*s.attainment))
         console.print(reps)
     for note in result.notes:
         console.print(f"note: {note}")
