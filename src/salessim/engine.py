@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -25,8 +26,8 @@ import numpy as np
 
 from . import __version__
 from .inputs import ModelInputs, build_inputs
-from .kernels.layout import Outputs
-from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk
+from .kernels.layout import Outputs, Trace
+from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk, simulate_trial
 from .scenario import Scenario
 from .variables import VARIABLES
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 __all__ = ["simulate", "run_buffers", "result_parts", "ResultParts", "to_dataset", "SimulationError", "MAX_SEED",
-           "add_derived"]
+           "add_derived", "trace_trial", "TrialTrace"]
 
 MAX_SEED = 2**63 - 1
 _CHUNK_BYTES = 64 * 2**20  # target size of one chunk's buffers
@@ -371,3 +372,104 @@ def _actual_bookings(scenario: Scenario) -> np.ndarray:
     if scenario.fiscal_year_in_progress() is not None:
         out[0] = scenario.actual_bookings()
     return out
+
+
+# --------------------------------------------------------------------------- traces
+
+DEAL_FIELDS = [("created", np.int64), ("territory", np.int64), ("seat", np.int64), ("occupant", np.int64),
+               ("due", np.int64), ("value", np.float64), ("outcome", np.int8), ("pipeline", np.int64)]
+REP_MONTH_FIELDS = [("month", np.int64), ("seat", np.int64), ("occupant", np.int64), ("territory", np.int64),
+                    ("leads", np.int64), ("worked", np.int64), ("opportunities", np.int64), ("wins", np.int64)]
+OCCUPANT_FIELDS = [("seat", np.int64), ("occupant", np.int64), ("territory", np.int64), ("start", np.int64),
+                   ("tenure0", np.int64), ("last", np.int64), ("skill", np.float64)]
+#: ``TrialTrace.deals["outcome"]``: booked to its owner (or, with no owner, to the territory),
+#: orphaned and booked to the territory, orphaned and lost, due after the horizon
+OUTCOMES = ("booked", "booked_orphaned", "lost_orphaned", "after_horizon")
+
+
+@dataclass(frozen=True)
+class TrialTrace:
+    """Deal-level records of one trial (:func:`trace_trial`). Month indices count from ``start``.
+
+    ``deals``: one row per won deal (new wins and won open deals): ``created`` (month the
+    opportunity was won; ``-1 - age`` for a deal open at the start), ``territory``, ``seat``
+    (-1: none), ``occupant`` (the seat's occupant number, 0 = its first; -1: none), ``due``
+    (booking month after the sales cycle and the quarter-end pull; may be >= ``horizon``),
+    ``value``, ``outcome`` (an index into :data:`OUTCOMES`), ``pipeline`` (the open deal's
+    index in the scenario's pipeline, -1 for a new win).
+
+    ``rep_months``: one row per rep-month with productivity f > 0: ``month``, ``seat``,
+    ``occupant``, ``territory``, ``leads``, ``worked`` (within capacity), ``opportunities``,
+    ``wins`` (lost opportunities are ``opportunities - wins``).
+
+    ``occupants``: one row per occupant of every seat: ``seat``, ``occupant``,
+    ``territory``, ``start`` (first month in seat), ``tenure0`` (completed months of
+    service then: a starting rep's tenure, 0 for a hire), ``last`` (the month at whose end
+    they leave, -1 if still in seat at the horizon), ``skill``.
+
+    ``dataset`` is the trial's results, equal to trial ``trial`` of any ``simulate`` run
+    of the scenario with ``seed``; ``calendar`` gives (year, month) of each month index.
+    """
+
+    scenario: Scenario
+    seed: int
+    trial: int
+    deals: np.ndarray
+    rep_months: np.ndarray
+    occupants: np.ndarray
+    dataset: xr.Dataset
+
+    @property
+    def horizon(self) -> int:
+        return self.scenario.horizon_months
+
+    @property
+    def calendar(self) -> list[tuple[int, int]]:
+        return self.scenario.calendar_months()
+
+
+def _records(table: np.ndarray, n: int, fields: list) -> np.ndarray:
+    out = np.empty(n, dtype=fields)
+    for j, (name, dtype) in enumerate(fields):
+        out[name] = table[:n, j].astype(dtype)
+    return out
+
+
+def trace_trial(scenario: Scenario, seed: int, trial: int) -> TrialTrace:
+    """Trial ``trial`` of ``scenario`` with ``seed``, with its deal-level records.
+
+    The kernel runs the trial once with tables of a first guess at their length, and again
+    with exact lengths if a table was too short; the trial's draws never depend on the
+    trace, so the records are those of the trial every ``simulate`` run gives (a test
+    checks the trace's bookings against the Dataset's, month by month).
+    """
+    if not isinstance(trial, (int, np.integer)) or isinstance(trial, bool) or trial < 0:
+        raise SimulationError(f"trial must be a whole number >= 0, got {trial!r}")
+    _check_args(1, seed, trial, None)
+    inputs = build_inputs(scenario)
+    h, _, s, _ = inputs.shape
+    sizes = [max(64, 16 * s * h), max(16, s * h), 4 * s + 16]
+    while True:
+        out = _buffers(1, inputs)
+        chunk = inputs.chunk(seed, trial, 1)
+        rows, market, terr, rules, cal, seats, pipe = inputs.kernel_groups(chunk)
+        trace = Trace(np.zeros(3, dtype=np.int64), np.zeros((sizes[0], 8)), np.zeros((sizes[1], 8), dtype=np.int64),
+                      np.zeros((sizes[2], 7)))
+        mine = Outputs(out["counts"][:, 0], out["flows"][:, 0], out["downturn"][0], out["pipeline_end"][0],
+                       out["attainment"][0], out["tenure"][0], out["commission_earned"][0], out["occupant"][0])
+        simulate_trial(np.uint64(seed), np.int64(trial), rows[0], market, terr, rules, cal, seats, pipe, mine, trace)
+        written = [int(x) for x in trace.rows]
+        if all(w <= size for w, size in zip(written, sizes)):
+            break
+        sizes = [max(w, size) for w, size in zip(written, sizes)]
+    if chunk.parameter_values is not None:
+        out["parameter_value"][:] = chunk.parameter_values
+        out["parameter_draw"][:] = chunk.draws
+        out["parameter_sample"][:] = chunk.sample_index
+    return TrialTrace(
+        scenario=scenario, seed=int(seed), trial=int(trial),
+        deals=_records(trace.deals, written[0], DEAL_FIELDS),
+        rep_months=_records(trace.rep_months, written[1], REP_MONTH_FIELDS),
+        occupants=_records(trace.occupants, written[2], OCCUPANT_FIELDS),
+        dataset=to_dataset(scenario, out, seed=seed, first_trial=trial),
+    )

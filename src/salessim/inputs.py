@@ -51,6 +51,7 @@ class RawParams:
     deal_mean: np.ndarray  # (D, K) deal_size.mean
     deal_cv: np.ndarray  # (D, K) deal_size.cv
     orphan_rate: np.ndarray  # (D, K) orphaned_deal_close_rate
+    quarter_pull: np.ndarray  # (D, K) quarter_end_pull
     churn: np.ndarray  # (D, K) churn_annual
     expansion: np.ndarray  # (D, K) expansion_annual
     cycle_pmf: np.ndarray  # (D, K, L) sales_cycle_months
@@ -322,6 +323,7 @@ def derive(raw: RawParams, ctx: DeriveContext) -> tuple[Market, TerritoryParams]
         deal_mu=c(np.log(raw.deal_mean) - sigma2 / 2.0),
         deal_sigma=c(np.sqrt(sigma2)),
         orphan_rate=c(raw.orphan_rate),
+        quarter_pull=c(raw.quarter_pull),
         cycle_cdf=_cdfs(raw.cycle_pmf, raw.cycle_n),
         cycle_len=c(raw.cycle_n, np.int64),
         fill_cdf=_cdfs(raw.fill_pmf, raw.fill_n),
@@ -360,6 +362,7 @@ def _raw_params(sc: Scenario) -> RawParams:
         deal_mean=row([t.deal_mean for t in terrs]),
         deal_cv=row([t.deal_cv if t.deal_empirical is None else 0.0 for t in terrs]),
         orphan_rate=row([t.orphaned_deal_close_rate for t in terrs]),
+        quarter_pull=row([t.quarter_end_pull for t in terrs]),
         churn=row([t.churn_annual for t in terrs]),
         expansion=row([t.expansion_annual for t in terrs]),
         cycle_pmf=row(cycle),
@@ -431,6 +434,8 @@ def build_inputs(sc: Scenario) -> ModelInputs:
         fy_of_month=arr(fy_of_month, np.int64),
         fy_first=arr([first for _, first, _ in spans], np.int64),
         fy_last=arr([last for _, _, last in spans], np.int64),
+        # fiscal quarters start at fiscal_year_start_month: month i is the q-th month (0, 1, 2) of its quarter
+        quarter_end=arr([i + 2 - (m - fy_start) % 3 for i, (_, m) in enumerate(cal)], np.int64),
     )
     seats = _seats(sc)
     pipeline = _pipeline(sc)

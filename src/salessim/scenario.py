@@ -420,6 +420,7 @@ class TerritoryFields(_Strict):
     backfill: StrictBool | None = Field(None, description="replace reps who leave|true/false|true")
     time_to_fill_months: PmfMonths | None = Field(None, description="pmf of months between a departure and the replacement's start (entry k = k months)|pmf over months|[1.0]")
     orphaned_deal_close_rate: Number | None = Field(None, description="probability that a won deal whose owner left before it booked still books (to the territory)|fraction|0.5")
+    quarter_end_pull: Number | None = Field(None, description="share of deals due in a fiscal quarter's first or second month that book in its last month instead (B2B quarter-end bunching; the quarter's last month then holds (1 + 2 x pull) / 3 of evenly spread deals)|fraction|0")
     base_salary_annual: Number | None = Field(None, description="base salary of a rep, paid monthly while in seat|currency/year|0")
     variable_annual: Number | None = Field(None, description="target incentive: variable pay of a fully ramped rep at 100% of quota|currency/year|0")
     commission: Commission | None = Field(None, description="commission plan: `{period, rate, accelerators, decelerator, cap}`|-|quarterly, no tiers")
@@ -459,7 +460,7 @@ class TerritoryFields(_Strict):
         return None if v is None else _at_most(_check_count(v), L.MAX_CUSTOMERS, _WHY_CUSTOMERS)
 
     @field_validator("lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate",
-                     "cost_of_sale_rate", "churn_annual", "gross_margin")
+                     "quarter_end_pull", "cost_of_sale_rate", "churn_annual", "gross_margin")
     @classmethod
     def _prob(cls, v: float | None) -> float | None:
         return None if v is None else _check_probability(v)
@@ -843,6 +844,7 @@ TERRITORY_DEFAULTS: dict[str, Any] = {
     "backfill": True,
     "time_to_fill_months": [1.0],
     "orphaned_deal_close_rate": 0.5,
+    "quarter_end_pull": 0.0,
     "base_salary_annual": 0.0,
     "variable_annual": 0.0,
     "commission": None,
@@ -888,6 +890,7 @@ class Territory:
     backfill: bool
     time_to_fill_months: tuple[float, ...]
     orphaned_deal_close_rate: float
+    quarter_end_pull: float
     base_salary_annual: float
     variable_annual: float
     commission: Commission
@@ -976,6 +979,7 @@ def _resolve_territory(defaults: TerritoryFields, entry: TerritoryEntry) -> Terr
         backfill=pick("backfill"),
         time_to_fill_months=tuple(pick("time_to_fill_months")),
         orphaned_deal_close_rate=pick("orphaned_deal_close_rate"),
+        quarter_end_pull=pick("quarter_end_pull"),
         base_salary_annual=pick("base_salary_annual"),
         variable_annual=pick("variable_annual"),
         commission=pick("commission") or Commission(),

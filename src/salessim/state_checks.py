@@ -71,6 +71,7 @@ TERRITORY_KEYS: dict[str, Domain | None] = {
     "skill_sigma": _NONNEG,
     "capacity_leads_per_month": _POSITIVE,
     "orphaned_deal_close_rate": _PROB,
+    "quarter_end_pull": _PROB,
     "churn_annual": _PROB,
     "expansion_annual": _NONNEG,
 }
@@ -87,7 +88,7 @@ KEY_UNITS: dict[str, str] = {
     "leads_per_month": "leads/month", "lead_to_opportunity": "fraction", "win_rate": "fraction",
     "deal_size.mean": "{currency}", "deal_size.cv": "ratio", "sales_cycle_months": "probability",
     "attrition_annual": "fraction", "band": "fraction", "time_to_fill_months": "probability", "skill_sigma": "log-sd",
-    "capacity_leads_per_month": "leads/month", "orphaned_deal_close_rate": "fraction", "churn_annual": "fraction",
+    "capacity_leads_per_month": "leads/month", "orphaned_deal_close_rate": "fraction", "quarter_end_pull": "fraction", "churn_annual": "fraction",
     "expansion_annual": "fraction", "market.annual_growth": "fraction", "market.downturn.probability_per_year": "probability",
     "market.downturn.duration_months": "months", "market.downturn.lead_multiplier": "ratio",
     "market.downturn.win_rate_multiplier": "ratio",

@@ -181,7 +181,8 @@ class Plan:
 _SCALAR_FIELDS = {
     "leads_per_month": "leads", "lead_to_opportunity": "p_opp", "win_rate": "win_rate", "deal_size.mean": "deal_mean",
     "deal_size.cv": "deal_cv", "skill_sigma": "skill_sigma", "capacity_leads_per_month": "capacity",
-    "orphaned_deal_close_rate": "orphan_rate", "churn_annual": "churn", "expansion_annual": "expansion",
+    "orphaned_deal_close_rate": "orphan_rate", "quarter_end_pull": "quarter_pull", "churn_annual": "churn",
+    "expansion_annual": "expansion",
 }
 _MARKET_FIELDS = {
     "market.annual_growth": "growth", "market.downturn.probability_per_year": "downturn_prob",

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Market", "TerritoryParams", "TerritoryRules", "Calendar", "Seats", "Pipeline", "Outputs"]
+__all__ = ["Market", "TerritoryParams", "TerritoryRules", "Calendar", "Seats", "Pipeline", "Outputs", "Trace"]
 
 
 class Market(NamedTuple):
@@ -42,6 +42,7 @@ class TerritoryParams(NamedTuple):
     deal_mu: np.ndarray  # (D, K) lognormal mu of deal value
     deal_sigma: np.ndarray  # (D, K) lognormal sigma of deal value
     orphan_rate: np.ndarray  # (D, K) chance an orphaned won deal still books
+    quarter_pull: np.ndarray  # (D, K) chance a deal due in a quarter's first two months books in its last month
     cycle_cdf: np.ndarray  # (D, K, L) CDF of months from win to booking, padded with 1
     cycle_len: np.ndarray  # (D, K) int64 entries of each cycle CDF
     fill_cdf: np.ndarray  # (D, K, F) CDF of months from departure to the replacement's start
@@ -82,6 +83,7 @@ class Calendar(NamedTuple):
     fy_of_month: np.ndarray  # (H,) int64 index of the fiscal year (with figures) of each month, -1 if none
     fy_first: np.ndarray  # (Y,) int64 first simulated month of each fiscal year with figures
     fy_last: np.ndarray  # (Y,) int64 its last month
+    quarter_end: np.ndarray  # (H,) int64 last month of the fiscal quarter of each month (may be >= H)
 
 
 class Seats(NamedTuple):
@@ -120,3 +122,18 @@ class Outputs(NamedTuple):
     tenure: np.ndarray  # (n, Y, S) completed months of service of that rep at the year's end
     commission_earned: np.ndarray  # (n, Y, S) commission paid to the seat's reps in each fiscal year
     occupant: np.ndarray  # (n, Y, S) int32 which occupant holds the seat at the year's end (0 = the first), -1 = empty
+
+
+class Trace(NamedTuple):
+    """Deal-level records of one trial, for :func:`salessim.engine.trace_trial`.
+
+    Zero-length arrays (``rows`` of length 0) mean no trace: every ordinary run passes
+    those, and the kernel skips the records. Otherwise ``rows`` counts the rows written to
+    each table; a count above a table's length means it was too short (the caller reruns
+    the trial with longer tables: the trial's draws do not depend on the trace).
+    """
+
+    rows: np.ndarray  # (3,) int64 rows written: deals, rep_months, occupants
+    deals: np.ndarray  # (Nd, 8) float64: created, territory, seat, occupant, due, value, outcome, pipeline
+    rep_months: np.ndarray  # (Nr, 8) int64: month, seat, occupant, territory, leads, worked, opportunities, wins
+    occupants: np.ndarray  # (No, 7) float64: seat, occupant, territory, start, tenure0, last, skill

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .layout import Outputs
+from .layout import Outputs, Trace
 
 from .streams import (
     GOLDEN,
@@ -58,6 +58,11 @@ N_FLOWS = 9
 # an open deal older than every cycle with more than this probability books in month 0 (the
 # CDF's rounding, not the pmf, would otherwise decide where it books)
 OPEN_DEAL_TAIL = 1e-12
+# a won deal's quarter-end coin is a side draw: a hash of its stream position with this salt,
+# so the stream advances as without the pull (same layout, same results when the pull is 0)
+_PULL_SALT = np.uint64(0x5851F42D4C957F2D)
+# outcome codes of a traced deal (Trace.deals column 6)
+BOOKED_TO_OWNER, BOOKED_ORPHANED, LOST_ORPHANED, AFTER_HORIZON = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -134,10 +139,30 @@ def deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len):
     return math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
 
 
+@njit(cache=True, inline="always")
+def quarter_pulled(due, u, pull, quarter_end):
+    """The booking month of a deal due in month ``due``: the last month of its fiscal quarter
+    with probability ``pull`` (coin ``u``) when ``due`` is the quarter's first or second month."""
+    if pull > 0.0 and 0 <= due < quarter_end.shape[0] and quarter_end[due] != due and u < pull:
+        return quarter_end[due]
+    return due
+
+
+@njit(cache=True, inline="always")
+def trace_deal(trace, created, k, s, occupant, due, value, outcome, pipeline):
+    """Append one won deal to the trace (see :class:`~.layout.Trace`)."""
+    i = trace.rows[0]
+    if i < trace.deals.shape[0]:
+        row = trace.deals[i]
+        row[0], row[1], row[2], row[3] = created, k, s, occupant
+        row[4], row[5], row[6], row[7] = due, value, outcome, pipeline
+    trace.rows[0] = i + 1
+
+
 @njit(cache=True)
 def open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, deal_values, deal_values_len,
-               orphan_rate, leave_at, tenure, st, aux, owner_pipe, owner_deals, territory_pipe, territory_deals,
-               from_pipeline, pipeline_end):
+               orphan_rate, quarter_pull, quarter_end, leave_at, tenure, occupants, st, aux, owner_pipe, owner_deals,
+               territory_pipe, territory_deals, from_pipeline, pipeline_end, trace):
     """Route the deals open at the start (SPEC section 9), in month 0 of a trial.
 
     Deal i (territory k, age a, cycle pmf p) is won with probability ``win_prob`` (or the
@@ -147,11 +172,15 @@ def open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, 
     territory with the orphaned-deal probability; with no owner it books to the territory.
     Won deals due after the horizon go to ``pipeline_end``.
 
+    A deal due in a fiscal quarter's first or second month books in its last month with
+    probability ``quarter_pull`` (the quarter-end pull), before the orphan rule applies.
+
     Each deal has its own stream (:func:`.streams.deal_stream_key` of its id's hash): the
-    key itself is the win coin, then fixed positions 1, 2, 3 give the booking month, the
-    value and the orphan coin (drawn only when needed), so a deal's draws do not depend on
-    the other deals. ``from_pipeline`` (H, K) receives what books.
+    key itself is the win coin, then fixed positions 1, 2, 3, 4 give the booking month, the
+    value, the orphan coin and the pull coin (drawn only when needed), so a deal's draws do
+    not depend on the other deals. ``from_pipeline`` (H, K) receives what books.
     """
+    tracing = trace.rows.shape[0] > 0
     H = owner_pipe.shape[1]
     N = pipe.key.shape[0]
     # first the win coins of every deal, without branches (the hashes vectorise), keeping the
@@ -183,30 +212,42 @@ def open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, 
         if math.isnan(value):
             st[0] = key + GOLDEN
             value = deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len)  # position 2
+        if quarter_pull[k] > 0.0:
+            due = quarter_pulled(due, key_uniform(mix64(key + GOLDEN * np.uint64(4))), quarter_pull[k], quarter_end)  # position 4
+        s = pipe.owner[i]
+        created = -1 - a
+        occupant = occupants[s] - 1 if s >= 0 else -1
         if due >= H:
             pipeline_end[k] += value
+            if tracing:
+                trace_deal(trace, created, k, s, occupant, due, value, AFTER_HORIZON, i)
             continue
-        s = pipe.owner[i]
         if s >= 0 and due <= leave_at[s] - tenure[s]:  # the owner is still in seat in month ``due``
             owner_pipe[s, due] += value
             owner_deals[s, due] += 1
+            outcome = BOOKED_TO_OWNER
         elif s >= 0 and not key_uniform(mix64(key + GOLDEN * np.uint64(3))) < orphan_rate[k]:  # position 3
-            continue  # the owner left first and the orphaned deal is lost
+            if tracing:  # the owner left first and the orphaned deal is lost
+                trace_deal(trace, created, k, s, occupant, due, value, LOST_ORPHANED, i)
+            continue
         else:
             territory_pipe[k, due] += value
             territory_deals[k, due] += 1
+            outcome = BOOKED_ORPHANED if s >= 0 else BOOKED_TO_OWNER
         from_pipeline[due, k] += value
+        if tracing:
+            trace_deal(trace, created, k, s, occupant, due, value, outcome, i)
 
 
 @njit(cache=True)
-def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out):
+def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out, trace):
     """Simulate one trial, reading row ``row`` of the per-draw groups.
 
     ``market`` (:class:`~.layout.Market`), ``terr`` (:class:`~.layout.TerritoryParams`),
     ``rules`` (:class:`~.layout.TerritoryRules`), ``cal`` (:class:`~.layout.Calendar`),
     ``seats`` (:class:`~.layout.Seats`), ``pipe`` (:class:`~.layout.Pipeline`); ``out`` is an
     :class:`~.layout.Outputs` of this trial's slices (shapes as in :mod:`.layout` without
-    the trial axis).
+    the trial axis); ``trace`` a :class:`~.layout.Trace` (zero-length arrays: none).
 
     Each month: the downturn state, then a pass over seats for joiners, ramp, headcount and
     quota (which fixes each territory's total productivity), in month 0 the open deals at
@@ -226,6 +267,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
     deal_mu = terr.deal_mu[row]
     deal_sigma = terr.deal_sigma[row]
     orphan_rate = terr.orphan_rate[row]
+    quarter_pull = terr.quarter_pull[row]
     cycle_cdf = terr.cycle_cdf[row]
     cycle_len = terr.cycle_len[row]
     fill_cdf = terr.fill_cdf[row]
@@ -244,6 +286,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
     recurring, existing_arr, existing_customers = rules.recurring, rules.existing_arr, rules.existing_customers
     deal_values, deal_values_len = rules.deal_values, rules.deal_values_len
     period_end, fy_of_month, fy_first, fy_last = cal.period_end, cal.fy_of_month, cal.fy_first, cal.fy_last
+    quarter_end = cal.quarter_end
     seat_key, seat_terr, seat_start, seat_tenure0, seat_is_hire = seats.key, seats.terr, seats.start, seats.tenure0, seats.is_hire
     counts, flows, downturn, pipeline_end = out.counts, out.flows, out.downturn, out.pipeline_end
     attainment, tenure_out, commission_earned, occupant_out = out.attainment, out.tenure, out.commission_earned, out.occupant
@@ -254,6 +297,8 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
     st = np.empty(1, dtype=np.uint64)
     aux = np.empty(1, dtype=np.uint64)  # scratch stream for the ziggurat's rare rejections
     tkey = trial_key(seed, trial)
+    tracing = trace.rows.shape[0] > 0
+    trace_row = np.full(S, -1, dtype=np.int64)  # row of each seat's current occupant in trace.occupants
 
     # seat state: the current occupant's facts
     active = np.zeros(S, dtype=np.bool_)
@@ -331,6 +376,13 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
                 if first and not math.isnan(seats.skill0[s]):
                     skill[s] = seats.skill0[s]
                 quota_rep[s] = seats.quota_month0[s] if first and not math.isnan(seats.quota_month0[s]) else quota_month[k]
+                if tracing:
+                    i = trace.rows[2]
+                    if i < trace.occupants.shape[0]:
+                        r = trace.occupants[i]
+                        r[0], r[1], r[2], r[3], r[4], r[5], r[6] = s, occupants[s], k, t, tenure[s], -1, skill[s]
+                    trace_row[s] = i
+                    trace.rows[2] = i + 1
                 occupants[s] += 1
                 active[s] = True
                 awaiting[s] = False
@@ -366,8 +418,8 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
         # months are known (as a win's are routed when it is won)
         if t == 0:
             open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, deal_values, deal_values_len,
-                       orphan_rate, leave_at, tenure, st, aux, owner_pipe, owner_deals, territory_pipe, territory_deals,
-                       flows[F_BOOKINGS_FROM_PIPELINE], pipeline_end)
+                       orphan_rate, quarter_pull, quarter_end, leave_at, tenure, occupants, st, aux, owner_pipe,
+                       owner_deals, territory_pipe, territory_deals, flows[F_BOOKINGS_FROM_PIPELINE], pipeline_end, trace)
 
         # 3-4. demand; with no productive rep every lead goes unworked
         for k in range(K):
@@ -422,6 +474,12 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
                 counts[C_LEADS_UNWORKED, t, k] += leads - worked
                 counts[C_OPPORTUNITIES, t, k] += opps
                 counts[C_WINS, t, k] += wins
+                if tracing:
+                    i = trace.rows[1]
+                    if i < trace.rep_months.shape[0]:
+                        r = trace.rep_months[i]
+                        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] = t, s, occupants[s] - 1, k, leads, worked, opps, wins
+                    trace.rows[1] = i + 1
                 # 7. cycle and deal size. The owner's departure month is already drawn, so a
                 # deal that would book after it is orphaned now: it books to the territory
                 # if its coin says so.
@@ -436,14 +494,23 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
                         value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
                     survives_orphaning = uniform(st) < orphan_rate[k]
                     due = t + lag
+                    if quarter_pull[k] > 0.0:  # the pull before the orphan rule: a pulled deal books later
+                        due = quarter_pulled(due, key_uniform(mix64(st[0] ^ _PULL_SALT)), quarter_pull[k], quarter_end)
                     if due >= H:
                         pipeline_end[k] += value
+                        outcome = AFTER_HORIZON
                     elif due <= owner_last:
                         owner_pipe[s, due] += value
                         owner_deals[s, due] += 1
+                        outcome = BOOKED_TO_OWNER
                     elif survives_orphaning:
                         territory_pipe[k, due] += value  # due > t: owner_last >= t
                         territory_deals[k, due] += 1
+                        outcome = BOOKED_ORPHANED
+                    else:
+                        outcome = LOST_ORPHANED
+                    if tracing:
+                        trace_deal(trace, t, k, s, occupants[s] - 1, due, value, outcome, -1)
 
             # bookings due to this rep now (this month's wins with no cycle included)
             booked = owner_pipe[s, t]
@@ -475,6 +542,8 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out)
             if leaving:
                 counts[C_DEPARTURES, t, k] += 1
                 active[s] = False
+                if tracing and 0 <= trace_row[s] < trace.occupants.shape[0]:
+                    trace.occupants[trace_row[s], 5] = t
                 if backfill[k]:
                     awaiting[s] = True
                     next_start[s] = t + 1 + fill_lag[s]
@@ -515,4 +584,10 @@ def simulate_chunk(seed, trial0, rows, market, terr, rules, cal, seats, pipe, ou
     for i in prange(n):
         mine = Outputs(out.counts[:, i], out.flows[:, i], out.downturn[i], out.pipeline_end[i], out.attainment[i],
                        out.tenure[i], out.commission_earned[i], out.occupant[i])
-        simulate_trial(seed, trial0 + i, rows[i], market, terr, rules, cal, seats, pipe, mine)
+        simulate_trial(seed, trial0 + i, rows[i], market, terr, rules, cal, seats, pipe, mine, empty_trace())
+
+
+@njit(cache=True)
+def empty_trace():
+    """The :class:`~.layout.Trace` of an ordinary run: no records."""
+    return Trace(np.zeros(0, dtype=np.int64), np.zeros((0, 8)), np.zeros((0, 8), dtype=np.int64), np.zeros((0, 7)))

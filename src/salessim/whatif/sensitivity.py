@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Assumption", "assumptions", "sensitivity"]
 
-_PROBABILITIES = {"lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate"}
+_PROBABILITIES = {"lead_to_opportunity", "win_rate", "attrition_annual", "orphaned_deal_close_rate", "quarter_end_pull"}
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,8 @@ def _assumptions(scenario: Scenario, delta: float, out: list, skipped: list) -> 
             _scalar(f"{p}.initial_tenure_months", f"{p}.initial_tenure_months", tenure, delta, "count", out, skipped)
         for key in ("leads_per_month", "lead_to_opportunity", "win_rate", "skill_sigma", "orphaned_deal_close_rate"):
             _scalar(f"{p}.{key}", f"{p}.{key}", getattr(t, key), delta, "probability" if key in _PROBABILITIES else "real", out, skipped)
+        if t.quarter_end_pull > 0:  # moved only where the scenario sets it (most scenarios have none)
+            _scalar(f"{p}.quarter_end_pull", f"{p}.quarter_end_pull", t.quarter_end_pull, delta, "probability", out, skipped)
         if t.capacity_leads_per_month is None:
             skipped.append(f"{p}.capacity_leads_per_month: unlimited")
         else:
