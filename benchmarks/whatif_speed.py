@@ -30,26 +30,19 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from datetime import datetime, timezone
-from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from compare_kernels import export  # noqa: E402  (git archive of src/salessim at a commit)
+
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RUN_TARGET_S, SOLVE_TARGET_S, STREAM_LIMIT_MB = 2.0, 2.5, 1536
 SOLVE_ARGS = ["solve", str(SCENARIO), "--lever", "hiring_plan.1.hires", "--range", "0:20",
               "--target", "p_goal[2028] >= 0.9"]
-
-
-def export(ref: str, into: Path) -> Path:
-    data = subprocess.run(["git", "archive", "--format=tar", ref, "src/salessim"], cwd=ROOT, check=True,
-                          capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
 
 
 def timed(args: list[str], src: Path, cwd: Path, peak: bool = False) -> dict:
