@@ -46,28 +46,32 @@ TARGET_SECOND_RUN_S = 3.0
 _PHASES = r"""
 import json, os, sys, time
 t = [time.perf_counter()]
-import salessim
-from salessim.cli import render_summary  # the CLI module and its table renderer
+import salessim.cli  # the CLI group; `salessim run` loads only what it uses (no pandas or xarray)
+from salessim.cli.run import render_summary, result_parts, rows_of_parts, run_buffers, write_parts
 t.append(time.perf_counter())
 sc = salessim.load_scenario(sys.argv[1])
 t.append(time.perf_counter())
-# load the kernels' machine code from the cache: several chunks, so the same specialisation as
-# the CLI's run (simulate_chunk is compiled separately for one C-contiguous chunk and for chunk views)
-salessim.simulate(sc, trials=512, seed=0, chunk_trials=256)
+# load the kernel's machine code from the cache: several chunks, so the same specialisation as the CLI's run
+run_buffers(sc, 512, 0, chunk_trials=256)
 t.append(time.perf_counter())
-ds = salessim.simulate(sc, trials=int(sys.argv[2]), seed=0)
+buffers = run_buffers(sc, int(sys.argv[2]), 0)
 t.append(time.perf_counter())
-salessim.save_results(ds, sys.argv[3])
+parts = result_parts(sc, buffers, seed=0)
 t.append(time.perf_counter())
-table = salessim.summarize(ds)
+write_parts(parts, sys.argv[3])
+t.append(time.perf_counter())
+rows = rows_of_parts(parts)  # the CLI runs this in a thread while the file is written
 t.append(time.perf_counter())
 from rich.console import Console
 with open(os.devnull, "w") as devnull:
-    render_summary(ds, table, console=Console(file=devnull, width=120))
+    render_summary(parts.attrs, rows, console=Console(file=devnull, width=120))
 t.append(time.perf_counter())
-names = ["import", "load scenario", "first kernel call (cache load)", "simulate", "save", "summarize", "print table"]
+names = ["import", "load scenario", "first kernel call (cache load)", "simulate", "label (result parts)", "save",
+         "summarize", "print table"]
 out = {n: b - a for n, a, b in zip(names, t, t[1:])}
-print(json.dumps({"phases": out, "dataset_mb": ds.nbytes / 2**20, "file_mb": os.path.getsize(sys.argv[3]) / 2**20}))
+mb = sum(v[1].nbytes for v in parts.data_vars.values()) / 2**20
+print(json.dumps({"phases": out, "dataset_mb": mb, "file_mb": os.path.getsize(sys.argv[3]) / 2**20,
+                  "heavy_modules_imported": [m for m in ("pandas", "xarray", "matplotlib", "scipy", "dask") if m in sys.modules]}))
 """
 
 
@@ -150,6 +154,7 @@ def cli_runs(trials: int, repeats: int, tmp: Path) -> dict:
         "phases_s": phases,
         "dataset_mb": phase_run["dataset_mb"],
         "file_mb": phase_run["file_mb"],
+        "heavy_modules_imported": phase_run["heavy_modules_imported"],
     }
 
 
@@ -167,6 +172,26 @@ def installed_copy(trials: int, tmp: Path) -> dict:
     files = [p for p in (site / "salessim").rglob("*") if p.suffix in (".nbi", ".nbc")]
     return {"first_run_s": cold, "second_run_s": warm, "cache_files_next_to_sources": len(files),
             "target_met": warm < TARGET_SECOND_RUN_S}
+
+
+def phases_only(trials: int, repeats: int) -> dict:
+    """The warm run by phase, ``repeats`` fresh processes (default cache); prints each and the per-phase medians."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="salessim-phases-") as name:
+        for _ in range(repeats):
+            load = os.getloadavg()[0]
+            out = _wall([sys.executable, "-c", _PHASES, str(SCENARIO), str(trials), str(Path(name) / "p.h5")],
+                        _env(NUMBA_CACHE_DIR=None))[1]
+            run = json.loads(out.stdout.strip().splitlines()[-1])
+            run["load_average"] = round(load, 2)
+            runs.append(run)
+            print(f"  load {load:.2f}: " + ", ".join(f"{k} {v:.2f} s" for k, v in run["phases"].items())
+                  + f"; total {sum(run['phases'].values()):.2f} s")
+    med = {k: sorted(r["phases"][k] for r in runs)[len(runs) // 2] for k in runs[0]["phases"]}
+    print("  median: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()) + f"; total {sum(med.values()):.2f} s; "
+          f"file {runs[0]['file_mb']:.0f} MB; of pandas, xarray, matplotlib, scipy, dask imported: "
+          f"{runs[0]['heavy_modules_imported'] or 'none'}")
+    return {"runs": runs, "median_s": med}
 
 
 def measure(trials: int = 10_000, repeats: int = 3, copy: bool = False) -> dict:
@@ -201,7 +226,8 @@ def report(r: dict) -> None:
     print(f"    cache files: {c['cache_files']['nbi']} .nbi, {c['cache_files']['nbc']} .nbc")
     print("    second run by phase (one process): " + ", ".join(f"{k} {v:.2f} s" for k, v in c["phases_s"].items())
           + f"; total {sum(c['phases_s'].values()):.2f} s")
-    print(f"    (the Dataset holds {c['dataset_mb']:.0f} MB in memory; the results file is {c['file_mb']:.0f} MB)")
+    print(f"    (the results hold {c['dataset_mb']:.0f} MB in memory; the file is {c['file_mb']:.0f} MB; of pandas, "
+          f"xarray, matplotlib, scipy, dask imported: {c.get('heavy_modules_imported') or 'none'})")
     if "installed_copy" in r:
         ic = r["installed_copy"]
         print(f"  installed copy (no NUMBA_CACHE_DIR): first run {ic['first_run_s']:.2f} s, second {ic['second_run_s']:.2f} s, "
@@ -213,7 +239,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--installed-copy", action="store_true", help="also run from a copied package (compiles once more)")
+    parser.add_argument("--phases-only", action="store_true",
+                        help="only the warm run by phase (default Numba cache; no compile run)")
     args = parser.parse_args(argv)
+    if args.phases_only:
+        return phases_only(args.trials, args.repeats)
     r = measure(args.trials, args.repeats, args.installed_copy)
     report(r)
     return r

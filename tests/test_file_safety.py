@@ -100,12 +100,14 @@ def _no_space(*args, **kwargs):
     ["compare", BASELINE, BASELINE, "-n", "20"],
 ])
 def test_enospc_from_the_writer_is_one_message_and_the_old_file_stays(tmp_path, monkeypatch, command):
-    from salessim import results, stream
+    import xarray as xr
+
+    from salessim import results
 
     target = tmp_path / "out.h5"
     target.write_bytes(GOOD)
-    monkeypatch.setattr(results.xr.Dataset, "to_netcdf", _no_space)  # every writer creates its file this way
-    monkeypatch.setattr(stream.xr.Dataset, "to_netcdf", _no_space)
+    monkeypatch.setattr(results, "_create", _no_space)  # results files are created this way ...
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", _no_space)  # ... every other file (streams, what-ifs) this way
     result = _cli(*command, "-o", str(target))
     assert result.exit_code == 2, result.output
     assert f"cannot write {target}: no space left on {tmp_path}" in result.output
@@ -236,13 +238,13 @@ def test_ctrl_c_during_the_save_of_a_plain_run_does_not_replace_the_file(tmp_pat
 
     target = tmp_path / "r.h5"
     target.write_bytes(GOOD)
-    real = results._write
+    real = results._write_parts
 
-    def interrupted(ds, tmp):
-        real(ds, tmp)  # the temporary file is complete ...
+    def interrupted(parts, tmp, pool):
+        real(parts, tmp, pool)  # the temporary file is complete ...
         raise KeyboardInterrupt  # ... and Ctrl-C arrives before the rename
 
-    monkeypatch.setattr(results, "_write", interrupted)
+    monkeypatch.setattr(results, "_write_parts", interrupted)
     result = _cli("run", BASELINE, "-n", "50", "-o", str(target))
     assert result.exit_code == 130
     assert "interrupted while saving" in result.output

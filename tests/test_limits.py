@@ -273,7 +273,7 @@ def test_trial_counts_are_bounded_and_memory_errors_are_one_message(monkeypatch,
     def exhausted(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(run_module, "simulate", exhausted)
+    monkeypatch.setattr(run_module, "run_buffers", exhausted)  # what a plain run calls to simulate
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["run", path, "-n", "5", "-o", "unused.h5"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)

@@ -158,6 +158,20 @@ def _failing_to_netcdf(exc: BaseException, calls: list):
     return fake
 
 
+def _failing_create(exc: BaseException, calls: list):
+    """The results writer (``results._create``) writes half a file, then fails."""
+    fake = _failing_to_netcdf(exc, calls)
+    return lambda path: fake(None, path)
+
+
+def _fail_writers(monkeypatch, exc: BaseException, calls: list) -> None:
+    """Both file writers fail: results' own (a simulation's results) and xarray's (any other Dataset)."""
+    from salessim import results
+
+    monkeypatch.setattr(results, "_create", _failing_create(exc, calls))
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", _failing_to_netcdf(exc, calls))
+
+
 @pytest.mark.parametrize(
     "exc",
     [OSError(28, "No space left on device"), _Boom("writer crashed"), KeyboardInterrupt()],
@@ -169,10 +183,10 @@ def test_failed_write_leaves_existing_file_untouched(ds, tmp_path, monkeypatch, 
     (tmp_path / "neighbour.txt").write_text("unrelated")
     before = _listing(tmp_path)
     calls: list[Path] = []
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", _failing_to_netcdf(exc, calls))
+    _fail_writers(monkeypatch, exc, calls)
     with pytest.raises(type(exc)):
         salessim.save_results(ds, target)
-    assert calls, "to_netcdf was not called"
+    assert calls, "the writer was not called"
     assert calls[0].parent == tmp_path  # the temporary file sits next to the target
     assert calls[0] != target  # and is not the target itself
     assert _listing(tmp_path) == before  # target byte-identical, no temp file left
@@ -180,7 +194,7 @@ def test_failed_write_leaves_existing_file_untouched(ds, tmp_path, monkeypatch, 
 
 @pytest.mark.parametrize("exc", [OSError(5, "I/O error"), KeyboardInterrupt()], ids=["oserror", "keyboard-interrupt"])
 def test_failed_write_without_earlier_file_leaves_nothing(ds, tmp_path, monkeypatch, exc):
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", _failing_to_netcdf(exc, []))
+    _fail_writers(monkeypatch, exc, [])
     with pytest.raises(type(exc)):
         salessim.save_results(ds, tmp_path / "new.h5")
     assert list(tmp_path.iterdir()) == []

@@ -17,13 +17,6 @@ import os as _os  # noqa: E402
 if "SALESSIM_WORKER_NUMBA_THREADS" in _os.environ:
     _os.environ["NUMBA_NUM_THREADS"] = _os.environ["SALESSIM_WORKER_NUMBA_THREADS"]
 
-from .engine import SimulationError, simulate  # noqa: E402
-from .results import ResultsError, open_results, save_results, scenario_of  # noqa: E402
-from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
-from .summary import summarize  # noqa: E402
-from .whatif import WhatIfError, compare, sensitivity, simulate_to_precision, solve, sweep  # noqa: E402
-from .plan import PlanError, optimize, quotas  # noqa: E402
-
 __all__ = [
     "__version__",
     "Scenario",
@@ -51,11 +44,34 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """``salessim.calibrate``, ``salessim.backtest`` and ``salessim.CrmError`` load the CRM package
-    on first use, so that ``import salessim`` (and every ``salessim run``) does not pay for its imports."""
-    if name in ("calibrate", "backtest", "CrmError"):
-        from . import crm
+# The public names and the module each lives in, imported on first use (PEP 562): a plain
+# ``salessim run`` then loads only what it runs (no pandas, xarray, scipy or matplotlib).
+_LAZY = {
+    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "SimulationError": "engine", "simulate": "engine",
+    "ResultsError": "results", "open_results": "results", "save_results": "results", "scenario_of": "results",
+    "summarize": "summary",
+    "WhatIfError": "whatif", "compare": "whatif", "sweep": "whatif", "solve": "whatif", "sensitivity": "whatif",
+    "simulate_to_precision": "whatif",
+    "PlanError": "plan", "optimize": "plan", "quotas": "plan",
+    "calibrate": "crm", "backtest": "crm", "CrmError": "crm",
+}
 
-        return getattr(crm, name)
-    raise AttributeError(f"module 'salessim' has no attribute {name!r}")
+
+def __getattr__(name: str):
+    """Load the module behind a public name on first use (``salessim.simulate``, ``from salessim import solve``)."""
+    import importlib
+    import importlib.util
+
+    module = _LAZY.get(name)
+    if module is None:
+        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f".{name}", __name__)  # a submodule: salessim.plot, salessim.whatif
+        raise AttributeError(f"module 'salessim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

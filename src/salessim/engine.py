@@ -4,6 +4,13 @@ The kernel writes each chunk of trials straight into the run's result arrays (on
 contiguous array per variable), which the Dataset then wraps without copying; the
 kernel's own scratch memory is per trial. :mod:`salessim.stream` runs chunk by chunk into
 a file when even the results would not fit.
+
+The way out has two steps: :func:`run_buffers` (the kernel's arrays) and
+:func:`result_parts` (every variable of the registry, the coordinates and the provenance
+as plain ``(dims, array, attrs)`` tuples, the netCDF data model). :func:`to_dataset` wraps
+those parts in an ``xarray.Dataset``; ``salessim run`` writes them to the results file and
+summarises them without building one, so it never imports xarray or pandas
+(:func:`salessim.results.write_parts`, :func:`salessim.summary.rows_of_parts`).
 """
 
 from __future__ import annotations
@@ -13,10 +20,10 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, NamedTuple
 
+import numba
 import numpy as np
-import pandas as pd
-import xarray as xr
 
 from . import __version__
 from .inputs import ModelInputs, build_inputs
@@ -25,10 +32,20 @@ from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk, simulate_trial
 from .scenario import Scenario
 from .variables import VARIABLES
 
-__all__ = ["simulate", "SimulationError", "MAX_SEED", "add_derived", "trace_trial", "TrialTrace"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["simulate", "run_buffers", "result_parts", "ResultParts", "to_dataset", "SimulationError", "MAX_SEED",
+           "add_derived", "trace_trial", "TrialTrace"]
 
 MAX_SEED = 2**63 - 1
 _CHUNK_BYTES = 64 * 2**20  # target size of one chunk's buffers
+# Trials a kernel thread takes at a time (Numba's parallel chunk size): threads take the
+# next batch when they finish one instead of an equal share each, so a core slowed by other
+# work, or a run of costly trials, does not leave the other thread idle at the chunk's end.
+# A trial of the baseline is ~0.25 ms on one core, so a batch is a few ms, far above the
+# cost of handing one out. 0 = Numba's default (equal shares). Results never depend on it.
+TRIALS_PER_TASK = 16
 
 Progress = Callable[[int, int], None]
 
@@ -99,7 +116,11 @@ def _run_into(inputs: ModelInputs, seed: int, trial0: int, out: dict[str, np.nda
     n = out["counts"].shape[1]
     chunk = inputs.chunk(seed, trial0, n)
     outputs = Outputs(**{name: out[name] for name in Outputs._fields})
-    simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_groups(chunk), outputs)
+    previous = numba.set_parallel_chunksize(TRIALS_PER_TASK)
+    try:
+        simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_groups(chunk), outputs)
+    finally:
+        numba.set_parallel_chunksize(previous)
     if chunk.parameter_values is not None:
         out["parameter_value"][:] = chunk.parameter_values
         out["parameter_draw"][:] = chunk.draws
@@ -150,8 +171,30 @@ def simulate(
     xarray.Dataset
         The variables of :data:`salessim.variables.VARIABLES` with provenance attributes.
     """
+    buffers = run_buffers(scenario, trials, seed, first_trial=first_trial, chunk_trials=chunk_trials,
+                          progress=progress, client=client, max_in_flight=max_in_flight)
+    return to_dataset(scenario, buffers, seed=seed, first_trial=first_trial)
+
+
+def run_buffers(
+    scenario: Scenario,
+    trials: int,
+    seed: int,
+    *,
+    first_trial: int = 0,
+    chunk_trials: int | None = None,
+    progress: Progress | None = None,
+    client=None,
+    max_in_flight: int | None = None,
+    inputs: ModelInputs | None = None,
+) -> dict[str, np.ndarray]:
+    """The kernel's outputs for ``trials`` trials (the arrays of :func:`_buffers`), unlabelled.
+
+    Arguments as :func:`simulate`; ``inputs`` are the scenario's :func:`build_inputs`, when
+    the caller has them already. :func:`to_dataset` or :func:`result_parts` label the result.
+    """
     _check_args(trials, seed, first_trial, chunk_trials)
-    inputs = build_inputs(scenario)
+    inputs = build_inputs(scenario) if inputs is None else inputs
     chunk = chunk_trials or default_chunk_trials(inputs, trials)
     full = _buffers(trials, inputs)
     if client is not None:
@@ -166,7 +209,7 @@ def simulate(
             done += n
             if progress is not None:
                 progress(done, trials)
-        return to_dataset(scenario, full, seed=seed, first_trial=first_trial)
+        return full
     done = 0
     while done < trials:
         n = min(chunk, trials - done)
@@ -174,10 +217,28 @@ def simulate(
         done += n
         if progress is not None:
             progress(done, trials)
-    return to_dataset(scenario, full, seed=seed, first_trial=first_trial)
+    return full
 
 
-def coordinates(scenario: Scenario, trial_index: np.ndarray) -> dict[str, object]:
+_COORD_NAMES = {
+    "month": "first day of the simulated month",
+    "territory": "territory",
+    "seat": "seat: a starting rep's or planned hire's position, kept by backfills",
+    "fiscal_year": "fiscal year, labelled by the calendar year it starts in",
+    "seat_territory": "territory of the seat",
+    "fiscal_year_of_month": "fiscal year the month belongs to",
+    "fiscal_year_months": "simulated months of the fiscal year (12, or fewer for the year in progress at the start, "
+                          "whose earlier months are actuals)",
+    "seat_name": "the seat's name: a named rep's, <territory>#<i> for an anonymous starting rep, "
+                 "hire:<month>:<territory>#<i> for a planned hire",
+    "parameter": "uncertain parameter (dotted path; pmf entries as <path>.<month>)",
+    "parameter_unit": "unit of the parameter's values",
+    "trial": "trial index (its random draws depend only on seed, trial and scenario)",
+}
+
+
+def coordinates(scenario: Scenario, trial_index: np.ndarray) -> dict[str, tuple]:
+    """The results' coordinates as ``(dims, values)``: NumPy arrays (strings as objects, months as datetime64[ns])."""
     seats = scenario.seat_territories()
     names = [t.name for t in scenario.territories]
     spans = scenario.fiscal_year_spans()
@@ -192,7 +253,7 @@ def coordinates(scenario: Scenario, trial_index: np.ndarray) -> dict[str, object
     }
     return extra | {
         "trial": ("trial", trial_index.astype(np.int64)),
-        "month": ("month", pd.DatetimeIndex([f"{y:04d}-{m:02d}-01" for y, m in scenario.calendar_months()]).values.astype("datetime64[ns]")),
+        "month": ("month", np.array([f"{y:04d}-{m:02d}-01" for y, m in scenario.calendar_months()], dtype="datetime64[ns]")),
         "territory": ("territory", np.array(names, dtype=object)),
         "fiscal_year": ("fiscal_year", np.array([y for y, _, _ in spans], dtype=np.int64)),
         "fiscal_year_months": ("fiscal_year", np.array([last - first + 1 for _, first, last in spans], dtype=np.int64)),
@@ -203,8 +264,17 @@ def coordinates(scenario: Scenario, trial_index: np.ndarray) -> dict[str, object
     }
 
 
+def _library_version(name: str) -> str:
+    """A library's installed version, read from its metadata without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:  # pragma: no cover - every library named is a dependency
+        return "not installed"
+
+
 def provenance(scenario: Scenario, seed: int, trials: int, first_trial: int) -> dict[str, object]:
-    import h5py
     import numba
 
     return {
@@ -220,73 +290,90 @@ def provenance(scenario: Scenario, seed: int, trials: int, first_trial: int) -> 
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "library_versions": (
             f"python {platform.python_version()}; numpy {np.__version__}; numba {numba.__version__}; "
-            f"xarray {xr.__version__}; pandas {pd.__version__}; h5py {h5py.__version__}"
+            f"xarray {_library_version('xarray')}; pandas {_library_version('pandas')}; h5py {_library_version('h5py')}"
         ),
     }
 
 
-def add_derived(ds: xr.Dataset, scenario: Scenario) -> xr.Dataset:
-    """Add the registry's derived variables: other variables times per-territory prices."""
+def derived_values(values: dict[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
+    """The registry's derived variables (trial, month, territory) from the kernel's ones:
+    counts and money times per-territory prices, and the sums of their parts."""
     terrs = scenario.territories
 
-    def per_territory(values):
-        return np.array(values, dtype=np.float64)[None, None, :]
+    def per_territory(prices):
+        return np.array(prices, dtype=np.float64)[None, None, :]
 
-    headcount = ds["headcount"].values
-    values = {
+    headcount = values["headcount"]
+    out = {
         "base_pay": headcount * per_territory([t.base_salary_annual / 12.0 for t in terrs]),
-        "hiring_cost": ds["hires"].values * per_territory([t.hiring_cost for t in terrs]),
+        "hiring_cost": values["hires"] * per_territory([t.hiring_cost for t in terrs]),
         "overhead": headcount * per_territory([t.overhead_per_rep_month for t in terrs]),
-        "cost_of_sale": ds["bookings"].values * per_territory([t.cost_of_sale_rate for t in terrs]),
-        "revenue": ds["revenue_new"].values + ds["revenue_existing"].values,
+        "cost_of_sale": values["bookings"] * per_territory([t.cost_of_sale_rate for t in terrs]),
+        "revenue": values["revenue_new"] + values["revenue_existing"],
     }
-    values["sales_cost"] = (values["base_pay"] + ds["commission"].values + values["hiring_cost"]
-                            + values["overhead"] + values["cost_of_sale"])
-    currency = scenario.spec.currency
+    out["sales_cost"] = out["base_pay"] + values["commission"] + out["hiring_cost"] + out["overhead"] + out["cost_of_sale"]
+    return out
+
+
+def add_derived(ds: xr.Dataset, scenario: Scenario) -> xr.Dataset:
+    """Add the registry's derived variables to a Dataset of the kernel's variables (:func:`derived_values`)."""
+    values = derived_values({name: ds[name].values for name in
+                             ("headcount", "hires", "bookings", "revenue_new", "revenue_existing", "commission")}, scenario)
     out = ds.copy()
     for var in VARIABLES:
         if var.source == "derived":
-            attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
-            out[var.name] = (var.dims, values[var.name].astype(var.dtype, copy=False), attrs)
+            out[var.name] = (var.dims, values[var.name].astype(var.dtype, copy=False), _attrs(var, scenario))
     return out[[v.name for v in VARIABLES if v.name in out]]
 
 
-def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
-    """Label a run's kernel outputs (the buffers of :func:`_buffers`) as the results Dataset."""
+def _attrs(var, scenario: Scenario) -> dict[str, str]:
+    return {"units": var.units.format(currency=scenario.spec.currency), "long_name": var.long_name,
+            "description": var.description}
+
+
+class ResultParts(NamedTuple):
+    """A run's results as the netCDF data model: ``name -> (dims, array, attrs)`` for the
+    data variables and the coordinates, and the file's attributes. ``xarray.Dataset(*parts)``
+    is :func:`to_dataset`; :func:`salessim.results.write_parts` writes them as they are."""
+
+    data_vars: dict[str, tuple]
+    coords: dict[str, tuple]
+    attrs: dict[str, object]
+
+
+def result_parts(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> ResultParts:
+    """Label a run's kernel outputs (the buffers of :func:`_buffers`) with the registry, without xarray.
+
+    The arrays are used in place where their dtype is the registry's (no copy).
+    """
     trials = arrays["counts"].shape[1]
-    currency = scenario.spec.currency
     uncertain = "parameter_value" in arrays
-    data_vars = {}
+    values = {}
     for var in VARIABLES:
         if var.source == "derived" or (var.only_with == "uncertainty" and not uncertain):
             continue
         if var.source == "goal":
-            values = np.asarray(scenario.spec.goal.annual, dtype=np.float64)
+            data = np.asarray(scenario.spec.goal.annual, dtype=np.float64)
         elif var.source == "actuals":
-            values = _actual_bookings(scenario)
+            data = _actual_bookings(scenario)
         elif var.index is None:
-            values = arrays[var.source]
+            data = arrays[var.source]
         else:
-            values = arrays[var.source][var.index]
-        attrs = {"units": var.units.format(currency=currency), "long_name": var.long_name, "description": var.description}
-        data_vars[var.name] = (var.dims, np.ascontiguousarray(values, dtype=var.dtype), attrs)
-    coords = coordinates(scenario, np.arange(first_trial, first_trial + trials))
-    ds = xr.Dataset(data_vars, coords=coords, attrs=provenance(scenario, seed, trials, first_trial))
-    ds["month"].attrs.update(long_name="first day of the simulated month")
-    ds["territory"].attrs.update(long_name="territory")
-    ds["seat"].attrs.update(long_name="seat: a starting rep's or planned hire's position, kept by backfills")
-    ds["fiscal_year"].attrs.update(long_name="fiscal year, labelled by the calendar year it starts in")
-    ds["seat_territory"].attrs.update(long_name="territory of the seat")
-    ds["fiscal_year_of_month"].attrs.update(long_name="fiscal year the month belongs to")
-    ds["fiscal_year_months"].attrs.update(long_name="simulated months of the fiscal year (12, or fewer for the "
-                                                    "year in progress at the start, whose earlier months are actuals)")
-    ds["seat_name"].attrs.update(long_name="the seat's name: a named rep's, <territory>#<i> for an anonymous starting "
-                                           "rep, hire:<month>:<territory>#<i> for a planned hire")
-    if uncertain:
-        ds["parameter"].attrs.update(long_name="uncertain parameter (dotted path; pmf entries as <path>.<month>)")
-        ds["parameter_unit"].attrs.update(long_name="unit of the parameter's values")
-    ds["trial"].attrs.update(long_name="trial index (its random draws depend only on seed, trial and scenario)")
-    return add_derived(ds, scenario)
+            data = arrays[var.source][var.index]
+        values[var.name] = np.ascontiguousarray(data, dtype=var.dtype)
+    values |= {name: a.astype(np.float64, copy=False) for name, a in derived_values(values, scenario).items()}
+    data_vars = {var.name: (var.dims, values[var.name], _attrs(var, scenario)) for var in VARIABLES if var.name in values}
+    coords = {name: ((dims,), data, {"long_name": _COORD_NAMES[name]})
+              for name, (dims, data) in coordinates(scenario, np.arange(first_trial, first_trial + trials)).items()}
+    return ResultParts(data_vars, coords, provenance(scenario, seed, trials, first_trial))
+
+
+def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
+    """Label a run's kernel outputs (the buffers of :func:`_buffers`) as the results Dataset."""
+    import xarray as xr
+
+    parts = result_parts(scenario, arrays, seed=seed, first_trial=first_trial)
+    return xr.Dataset(parts.data_vars, coords=parts.coords, attrs=parts.attrs)
 
 
 def _actual_bookings(scenario: Scenario) -> np.ndarray:

@@ -6,6 +6,14 @@ interrupt or a full disk leaves any earlier file at the target untouched and no 
 file behind; free space is checked before each large write, so HDF5 never meets a full
 disk mid-write. ``open_results(path, chunks=...)`` reads lazily (dask) for files larger
 than memory.
+
+A simulation's results (numbers, string and datetime coordinates) are written by
+:func:`_write_parts` with h5netcdf alone, from the plain arrays of
+:class:`~salessim.engine.ResultParts`: ``salessim run`` writes its file that way without
+importing xarray. It lays the file out as xarray's own h5netcdf writer does (dimension
+scales, ``coordinates`` attributes, CF-encoded months, NaN fill values), so every reader
+sees the same Dataset (a test checks it against ``Dataset.to_netcdf``). Anything else (the
+what-if outputs) goes through xarray.
 """
 
 from __future__ import annotations
@@ -14,8 +22,8 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import h5netcdf
 import numpy as np
 
 try:  # ISA-L's deflate writes standard zlib streams several times faster than zlib itself
@@ -24,13 +32,15 @@ try:  # ISA-L's deflate writes standard zlib streams several times faster than z
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
     from zlib import compress as _deflate
     from zlib import decompress as _inflate  # noqa: F401
-import xarray as xr
 
 from ._files import commit, ensure_space, new_temp, refuse_special, remove_partials
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["ResultsError", "save_results", "open_results", "scenario_of", "check_results", "REQUIRED_VARIABLES",
-           "file_trial_chunk"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["ResultsError", "save_results", "write_parts", "open_results", "scenario_of", "check_results",
+           "REQUIRED_VARIABLES", "file_trial_chunk"]
 
 _TRIAL_CHUNK_BYTES = 4 * 2**20  # aim for HDF5 chunks of about 4 MiB
 _COMPLEVEL = 1  # gzip level 1: files ~3% larger than level 4, written much faster
@@ -41,15 +51,21 @@ class ResultsError(ValueError):
     """A results file is missing, unreadable or not a salessim results file."""
 
 
+def _trial_chunks(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """HDF5 chunk shape of a per-trial variable: whole rows of about ``_TRIAL_CHUNK_BYTES``."""
+    trials = shape[dims.index("trial")]
+    row = max(1, itemsize * int(np.prod(shape)) // max(trials, 1))
+    n = int(np.clip(_TRIAL_CHUNK_BYTES // row, 1, trials))
+    return tuple(n if d == "trial" else size for d, size in zip(dims, shape))
+
+
 def _encoding(ds: xr.Dataset) -> dict[str, dict]:
     enc = {}
     for name, var in ds.data_vars.items():
         e: dict = {"zlib": True, "complevel": _COMPLEVEL, "shuffle": True}
         if var.ndim and var.size:
             if "trial" in var.dims:
-                row = max(1, var.dtype.itemsize * var.size // max(ds.sizes["trial"], 1))
-                n = int(np.clip(_TRIAL_CHUNK_BYTES // row, 1, ds.sizes["trial"]))
-                e["chunksizes"] = tuple(n if d == "trial" else ds.sizes[d] for d in var.dims)
+                e["chunksizes"] = _trial_chunks(var.dims, var.shape, var.dtype.itemsize)
         else:
             e = {}
         enc[name] = e
@@ -59,9 +75,10 @@ def _encoding(ds: xr.Dataset) -> dict[str, dict]:
     return enc
 
 
-def _write(ds: xr.Dataset, tmp: str) -> None:
-    """xarray writes the structure and the small variables; the large per-trial variables
-    are compressed chunk by chunk on all cores and written as raw HDF5 chunks.
+def _write(ds: xr.Dataset, tmp: str, pool: ThreadPoolExecutor) -> None:
+    """Any Dataset (the what-if outputs): xarray writes the structure and the small variables;
+    the large per-trial variables are compressed chunk by chunk on all cores (``pool``) and
+    written as raw HDF5 chunks.
 
     The chunks are gzip with the shuffle filter, exactly what HDF5 itself would write for
     the same filters, so any HDF5 reader (xarray, h5py, netCDF4) reads them as usual; only
@@ -70,6 +87,8 @@ def _write(ds: xr.Dataset, tmp: str) -> None:
     variable at its compressed size), so a full disk is an ``OSError(ENOSPC)`` raised by us
     before HDF5 runs out of room.
     """
+    import h5netcdf
+
     encoding = _encoding(ds)
     folder = Path(tmp).parent
     large = [name for name, var in ds.data_vars.items()
@@ -79,25 +98,21 @@ def _write(ds: xr.Dataset, tmp: str) -> None:
     small.to_netcdf(tmp, engine="h5netcdf", encoding={k: v for k, v in encoding.items() if k not in large})
     if not large:
         return
-    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-    try:
-        with h5netcdf.File(tmp, "a") as f:
-            for name in large:
-                var = ds[name]
-                chunks = encoding[name]["chunksizes"]
-                data = np.ascontiguousarray(var.values)
-                starts = range(0, data.shape[0], chunks[0])
-                blocks = list(pool.map(lambda start: _shuffled_deflate(data[start : start + chunks[0]], chunks), starts))
-                ensure_space(folder, sum(len(b) for b in blocks), "the results file")
-                fill = {"fillvalue": np.nan} if var.dtype.kind == "f" else {}  # as xarray writes floats
-                out = f.create_variable(name, var.dims, var.dtype, chunks=chunks, compression="gzip",
-                                        compression_opts=_COMPLEVEL, shuffle=True, **fill)
-                for key, value in var.attrs.items():
-                    out.attrs[key] = value
-                for start, block in zip(starts, blocks):
-                    out._h5ds.id.write_direct_chunk((start,) + (0,) * (var.ndim - 1), block)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # an interrupt stops the queued compressions
+    with h5netcdf.File(tmp, "a") as f:
+        for name in large:
+            var = ds[name]
+            chunks = encoding[name]["chunksizes"]
+            data = np.ascontiguousarray(var.values)
+            starts = range(0, data.shape[0], chunks[0])
+            blocks = list(pool.map(lambda start: _shuffled_deflate(data[start : start + chunks[0]], chunks), starts))
+            ensure_space(folder, sum(len(b) for b in blocks), "the results file")
+            fill = {"fillvalue": np.nan} if var.dtype.kind == "f" else {}  # as xarray writes floats
+            out = f.create_variable(name, var.dims, var.dtype, chunks=chunks, compression="gzip",
+                                    compression_opts=_COMPLEVEL, shuffle=True, **fill)
+            for key, value in var.attrs.items():
+                out.attrs[key] = value
+            for start, block in zip(starts, blocks):
+                out._h5ds.id.write_direct_chunk((start,) + (0,) * (var.ndim - 1), block)
 
 
 def _shuffled_deflate(block: np.ndarray, chunks: tuple[int, ...]) -> bytes:
@@ -111,21 +126,170 @@ def _shuffled_deflate(block: np.ndarray, chunks: tuple[int, ...]) -> bytes:
     return _deflate(shuffled, _COMPLEVEL)
 
 
+_PLAIN_KINDS = "iuf"  # data variables the parts writer stores as they are (ints, unsigned, floats)
+
+
+def _plain_parts(ds: xr.Dataset):
+    """``ds`` as :class:`~salessim.engine.ResultParts` when :func:`_write_parts` can write it
+    exactly as xarray would (numeric data, 1-D coordinates of numbers, strings or whole days), else None."""
+    from .engine import ResultParts
+
+    if not ds.sizes or min(ds.sizes.values()) == 0:
+        return None
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind not in _PLAIN_KINDS or not var.dims or var.encoding.get("dtype", var.dtype) != var.dtype:
+            return None
+    coords = {}
+    for name, var in ds.coords.items():
+        if var.ndim != 1:
+            return None
+        kind = var.dtype.kind
+        if kind == "O" and not all(isinstance(v, str) for v in var.values):
+            return None
+        if kind == "M" and (var.dtype != np.dtype("datetime64[ns]") or _days(var.values) is None):
+            return None
+        if kind not in _PLAIN_KINDS + "OM":
+            return None
+        coords[name] = (var.dims, var.values, dict(var.attrs))
+    if not all(isinstance(v, (str, int, float, np.integer, np.floating)) for v in ds.attrs.values()):
+        return None
+    data_vars = {name: (var.dims, var.values, dict(var.attrs)) for name, var in ds.data_vars.items()}
+    return ResultParts(data_vars, coords, dict(ds.attrs))
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _days(values: np.ndarray) -> np.ndarray | None:
+    """datetime64[ns] values as whole days since the first (CF ``days since``), or None if not whole days."""
+    ns = values.astype(np.int64)
+    offsets = ns - ns[0]
+    if np.any(offsets % _DAY_NS):
+        return None
+    return offsets // _DAY_NS
+
+
+def _cf_time(values: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Encode datetime64[ns] whole days as xarray does: int64 days since the first, with units and calendar."""
+    first = np.datetime_as_string(values[0], unit="D")
+    return _days(values), {"units": f"days since {first} 00:00:00", "calendar": "proleptic_gregorian"}
+
+
+def _create(tmp: str):
+    """A new netCDF4 file for :func:`_write_parts` (an h5netcdf ``File`` open for writing)."""
+    import h5netcdf
+
+    return h5netcdf.File(tmp, "w")
+
+
+def _write_parts(parts, tmp: str, pool: ThreadPoolExecutor) -> None:
+    """Write :class:`~salessim.engine.ResultParts` as netCDF4-style HDF5 with h5netcdf (no xarray).
+
+    The file is the one ``xarray.Dataset(*parts).to_netcdf(engine="h5netcdf")`` with
+    :func:`_encoding` would give: one dimension scale per dimension, coordinates listed in each
+    variable's ``coordinates`` attribute, months as ``days since`` the first, NaN as the fill
+    value of floats, per-trial variables in chunks of :func:`_trial_chunks` (their gzip +
+    shuffle chunks compressed on all cores and written raw), everything else gzip-compressed
+    by HDF5.
+    """
+    import h5py
+
+    folder = Path(tmp).parent
+    sizes: dict[str, int] = {}
+    for dims, data, _ in (*parts.coords.values(), *parts.data_vars.values()):
+        for d, n in zip(dims, np.shape(data)):
+            sizes.setdefault(d, n)
+    other_coords = [name for name, (dims, _, _) in parts.coords.items() if tuple(dims) != (name,)]
+    per_trial = [name for name, (dims, _, _) in parts.data_vars.items() if dims[0] == "trial"]
+    small_bytes = sum(np.asarray(data).nbytes for name, (_, data, _) in parts.data_vars.items() if name not in per_trial)
+    ensure_space(folder, small_bytes + sum(np.asarray(d).nbytes for _, d, _ in parts.coords.values()), "the results file")
+
+    # the big tables are compressed in the pool while the file's structure is written
+    blocks = {}
+    for name in per_trial:
+        dims, data, _ = parts.data_vars[name]
+        data = np.ascontiguousarray(data)
+        chunks = _trial_chunks(tuple(dims), data.shape, data.dtype.itemsize)
+        blocks[name] = (chunks, [pool.submit(_shuffled_deflate, data[start : start + chunks[0]], chunks)
+                                 for start in range(0, data.shape[0], chunks[0])])
+
+    def attached(dims) -> str | None:  # xarray lists every coordinate whose dimensions the variable has
+        names = sorted(c for c in other_coords if set(parts.coords[c][0]) <= set(dims))
+        return " ".join(names) or None
+
+    with _create(tmp) as f:
+        f.dimensions = sizes
+        for key, value in parts.attrs.items():
+            f.attrs[key] = value
+        for name, (dims, data, attrs) in parts.coords.items():  # in order: readers list them as created
+            data = np.asarray(data)
+            attrs = dict(attrs)
+            kw: dict = {}
+            if data.dtype.kind == "M":
+                data, cf = _cf_time(data)
+                attrs |= cf
+            dtype = h5py.string_dtype() if data.dtype.kind == "O" else data.dtype  # variable-length UTF-8, as xarray
+            if name == "trial":
+                kw = {"chunks": (int(min(sizes["trial"], _TRIAL_CHUNK_BYTES // 8)),), "compression": "gzip",
+                      "compression_opts": _COMPLEVEL, "shuffle": True}
+            var = f.create_variable(name, tuple(dims), dtype, **kw)
+            var[...] = data
+            for key, value in attrs.items():
+                var.attrs[key] = value
+        for name, (dims, data, attrs) in parts.data_vars.items():
+            data = np.asarray(data)
+            fill = {"fillvalue": np.nan} if data.dtype.kind == "f" else {}
+            coords = attached(dims)
+            if name in blocks:
+                chunks, pending = blocks[name]
+                var = f.create_variable(name, tuple(dims), data.dtype, chunks=chunks, compression="gzip",
+                                        compression_opts=_COMPLEVEL, shuffle=True, **fill)
+            else:
+                var = f.create_variable(name, tuple(dims), data.dtype, compression="gzip", compression_opts=_COMPLEVEL,
+                                        shuffle=True, **fill)
+                var[...] = data
+            for key, value in attrs.items():
+                var.attrs[key] = value
+            if coords:
+                var.attrs["coordinates"] = coords
+            if name in blocks:
+                done = [future.result() for future in pending]
+                ensure_space(folder, sum(len(b) for b in done), "the results file")
+                for i, block in enumerate(done):
+                    var._h5ds.id.write_direct_chunk((i * chunks[0],) + (0,) * (data.ndim - 1), block)
+
+
 def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path`` atomically (chunked along ``trial``, gzip-compressed).
 
     Creates the parent folder if needed. Returns the path written. A full disk raises
     ``OSError(ENOSPC)`` ("no space left on <folder>") with ``path`` as it was.
     """
+    parts = _plain_parts(ds)
+    if parts is None:
+        return _save(path, lambda tmp, pool: _write(ds, tmp, pool))
+    return write_parts(parts, path)
+
+
+def write_parts(parts, path: str | os.PathLike) -> Path:
+    """Write a run's :class:`~salessim.engine.ResultParts` to ``path`` atomically, as
+    :func:`save_results` writes the Dataset they make (without importing xarray)."""
+    return _save(path, lambda tmp, pool: _write_parts(parts, tmp, pool))
+
+
+def _save(path: str | os.PathLike, write) -> Path:
     path = Path(path)
     refuse_special(path)
     tmp = new_temp(path)
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
     try:
-        _write(ds, str(tmp))
+        write(str(tmp), pool)
         commit(tmp, path)
     except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # an interrupt stops the queued compressions
         tmp.unlink(missing_ok=True)
         raise
+    pool.shutdown(wait=True)
     remove_partials(path)  # a finished write supersedes any interrupted stream to this target
     return path
 
@@ -164,6 +328,8 @@ def open_results(path: str | os.PathLike, chunks: dict | str | int | None = None
             raise ResultsError("reading lazily (chunks=...) needs dask: pip install 'salessim[cluster]'") from None
         if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
             chunks = {"trial": int(chunks)}
+    import xarray as xr
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # h5netcdf warns about foreign files before we reject them

@@ -3,32 +3,90 @@
 Every row gives the Monte Carlo mean, its standard error (sd / sqrt(trials with a
 value); with ``trials_per_draw`` > 1, the cluster-robust error over parameter draws) and
 the 10th, 50th and 90th percentiles across trials.
+
+The statistics are NumPy over plain arrays: they read a results ``xarray.Dataset`` or a
+run's :class:`~salessim.engine.ResultParts` alike (:class:`_Results`), so ``salessim run``
+summarises the kernel's arrays before any Dataset exists, and pandas is imported only
+for the :func:`summarize` DataFrame.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
 from .mcstats import grouped_se, variance_split
 
-__all__ = ["summarize", "trial_values", "frame", "SummaryAccumulator", "COLUMNS", "fiscal_year_masks", "has_economics",
-           "actual_bookings", "trial_groups", "seat_stats"]
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+__all__ = ["summarize", "trial_values", "frame", "summary_rows", "rows_of_parts", "SummaryAccumulator", "COLUMNS",
+           "fiscal_year_masks", "has_economics", "actual_bookings", "trial_groups", "seat_stats"]
 
 COLUMNS = ["metric", "period", "territory", "unit", "mean", "se", "p10", "p50", "p90", "trials", "section"]
 ALL = "all"
 
 
+class _Results:
+    """What the summary reads of a results Dataset or of :class:`~salessim.engine.ResultParts`:
+    arrays by name (data variables and coordinates), their dims and attributes, the file's attributes."""
+
+    def __init__(self, source):
+        if isinstance(source, _Results):
+            source = source.source
+        self.source = source
+        self.parts = hasattr(source, "data_vars") and isinstance(source.data_vars, dict)  # ResultParts
+        self.attrs = source.attrs
+
+    def __contains__(self, name: str) -> bool:
+        if self.parts:
+            return name in self.source.data_vars or name in self.source.coords
+        return name in self.source.variables
+
+    def is_coord(self, name: str) -> bool:
+        return name in self.source.coords
+
+    def _entry(self, name: str) -> tuple:
+        if self.parts:
+            return self.source.data_vars[name] if name in self.source.data_vars else self.source.coords[name]
+        var = self.source[name]
+        return var.dims, var, var.attrs
+
+    def values(self, name: str) -> np.ndarray:
+        data = self._entry(name)[1]
+        return np.asarray(data) if self.parts else data.values
+
+    def dims(self, name: str) -> tuple[str, ...]:
+        return tuple(self._entry(name)[0]) if self.parts else self.source[name].dims
+
+    def var_attrs(self, name: str) -> dict:
+        return self._entry(name)[2]
+
+    def size(self, dim: str) -> int:
+        if self.parts:
+            for dims, data, _ in (*self.source.data_vars.values(), *self.source.coords.values()):
+                if dim in dims:
+                    return np.shape(data)[tuple(dims).index(dim)]
+            raise KeyError(dim)
+        return self.source.sizes[dim]
+
+    def year(self, name: str, y: int) -> np.ndarray:
+        """Values of a variable in the y-th fiscal year (its ``fiscal_year`` axis taken at y)."""
+        return np.take(self.values(name), y, axis=self.dims(name).index("fiscal_year"))
+
+
 def fiscal_year_masks(ds: xr.Dataset) -> dict[int, np.ndarray]:
     """Month positions of each fiscal year with figures, from the ``fiscal_year_of_month``
     coordinate (none for a ``--keep yearly`` Dataset, which has no months)."""
-    if "fiscal_year_of_month" not in ds.coords:
-        return {int(fy): np.zeros(0, dtype=np.int64) for fy in ds["fiscal_year"].values}
-    of_month = ds["fiscal_year_of_month"].values
-    return {int(fy): np.nonzero(of_month == fy)[0] for fy in ds["fiscal_year"].values}
+    r = _Results(ds)
+    years = r.values("fiscal_year")
+    if not ("fiscal_year_of_month" in r and r.is_coord("fiscal_year_of_month")):
+        return {int(fy): np.zeros(0, dtype=np.int64) for fy in years}
+    of_month = r.values("fiscal_year_of_month")
+    return {int(fy): np.nonzero(of_month == fy)[0] for fy in years}
 
 
 @functools.lru_cache(maxsize=8)
@@ -50,17 +108,20 @@ def actual_bookings(ds: xr.Dataset) -> dict[int, float]:
     A fiscal year's bookings are these plus the sum of its simulated months: every reader
     that totals a year's bookings adds them (results files older than 0.2 have none).
     """
-    if "actual_bookings" not in ds:
-        return {int(fy): 0.0 for fy in ds["fiscal_year"].values}
-    values = ds["actual_bookings"].sum("territory").values
-    return {int(fy): float(v) for fy, v in zip(ds["fiscal_year"].values, values)}
+    r = _Results(ds)
+    years = r.values("fiscal_year")
+    if "actual_bookings" not in r:
+        return {int(fy): 0.0 for fy in years}
+    values = r.values("actual_bookings").sum(axis=r.dims("actual_bookings").index("territory"))
+    return {int(fy): float(v) for fy, v in zip(years, values)}
 
 
 def trial_groups(ds: xr.Dataset) -> np.ndarray | None:
     """The parameter draw of each trial when draws are shared by several trials (trials_per_draw > 1), else None."""
-    if "parameter_draw" not in ds:
+    r = _Results(ds)
+    if "parameter_draw" not in r:
         return None
-    draws = ds["parameter_draw"].values
+    draws = r.values("parameter_draw")
     return draws if np.unique(draws).size < draws.size else None
 
 
@@ -101,7 +162,7 @@ def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray
 
 def has_economics(ds: xr.Dataset) -> bool:
     """True when the scenario has costs or recurring revenue to report (older files have neither)."""
-    if "sales_cost" not in ds:
+    if "sales_cost" not in _Results(ds):
         return False
     for t in scenario_of(ds).territories:
         costs = (t.base_salary_annual, t.variable_annual, t.hiring_cost, t.overhead_per_rep_month, t.cost_of_sale_rate)
@@ -170,8 +231,14 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
     return frame(trial_values(ds), trial_groups(ds))
 
 
-def frame(items: list[dict], groups: np.ndarray | None = None) -> pd.DataFrame:
-    """Summary rows (mean, SE, percentiles) of :func:`trial_values` items.
+def rows_of_parts(parts) -> list[dict]:
+    """The rows of :func:`summarize` (as dicts, in its order) of a run's
+    :class:`~salessim.engine.ResultParts`: the same figures, without xarray or pandas."""
+    return summary_rows(trial_values(parts), trial_groups(parts))
+
+
+def summary_rows(items: list[dict], groups: np.ndarray | None = None) -> list[dict]:
+    """Summary rows (mean, SE, percentiles), one dict per row, of :func:`trial_values` items.
 
     ``groups`` (the parameter draw of each trial, :func:`trial_groups`) makes the standard
     errors cluster-robust and adds the ``uncertainty`` section (:func:`uncertainty_rows`).
@@ -180,7 +247,14 @@ def frame(items: list[dict], groups: np.ndarray | None = None) -> pd.DataFrame:
                                               None if i["constant"] else groups)} for i in items]
     if groups is not None:
         rows += uncertainty_rows(items, groups)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return [{c: row[c] for c in COLUMNS} for row in rows]
+
+
+def frame(items: list[dict], groups: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`summary_rows` as a DataFrame (columns :data:`COLUMNS`)."""
+    import pandas as pd
+
+    return pd.DataFrame(summary_rows(items, groups), columns=COLUMNS)
 
 
 def uncertainty_rows(items: list[dict], groups: np.ndarray) -> list[dict]:
@@ -222,27 +296,28 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
     a run split into chunks of trials are the chunks' values concatenated (which is how
     streamed runs are summarised). ``constant`` items (the goal) hold a single value.
     """
-    currency = ds.attrs.get("currency", ds["bookings"].attrs.get("units", ""))
+    ds = _Results(ds)
+    currency = ds.attrs.get("currency", ds.var_attrs("bookings").get("units", ""))
     rows: list[dict] = []
-    terr = [str(t) for t in ds["territory"].values]
+    terr = [str(t) for t in ds.values("territory")]
     econ = has_economics(ds)
 
     def add(section, metric, period, unit, values, territory=ALL):
         rows.append({"section": section, "metric": metric, "period": period, "territory": territory, "unit": unit,
                      "values": np.asarray(values, dtype=np.float64), "constant": metric in ("goal", "bookings_actual")})
 
-    def fy_sum(name, idx):  # (trials, territories); ``fy`` is the fiscal year of the loop below
-        if "month" not in ds[name].dims:  # a --keep yearly Dataset holds the fiscal-year totals
-            return ds[name].sel(fiscal_year=fy).values
-        return ds[name].values[:, idx, :].sum(axis=1)
+    def fy_sum(name, idx):  # (trials, territories); ``y`` is the fiscal year's position in the loop below
+        if "month" not in ds.dims(name):  # a --keep yearly Dataset holds the fiscal-year totals
+            return ds.year(name, y)
+        return ds.values(name)[:, idx, :].sum(axis=1)
 
     def fy_end(name, last):  # (trials, territories) in the fiscal year's last month
-        if "month" not in ds[name].dims:
-            return ds[name].sel(fiscal_year=fy).values
-        return ds[name].values[:, last, :]
+        if "month" not in ds.dims(name):
+            return ds.year(name, y)
+        return ds.values(name)[:, last, :]
 
     actuals = actual_bookings(ds)
-    actual_by_terr = ds["actual_bookings"].values if "actual_bookings" in ds else None
+    actual_by_terr = ds.values("actual_bookings") if "actual_bookings" in ds else None
     has_pipeline = "bookings_from_pipeline" in ds and bool(scenario_of(ds).spec.pipeline)
 
     if econ:
@@ -255,7 +330,7 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
         if actual_by_terr is not None:
             by_terr = by_terr + actual_by_terr[y][None, :]  # the year's bookings before the start (actuals)
         total = by_terr.sum(axis=1)
-        goal = float(ds["goal"].sel(fiscal_year=fy))
+        goal = float(ds.year("goal", y))
         add("goal", "bookings", period, currency, total)
         if actuals[fy] != 0.0:
             add("goal", "bookings_actual", period, currency, np.full(1, actuals[fy]))
@@ -273,10 +348,10 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
         bookings_prev = total
 
         if "reps_at_quota" in ds:  # --keep yearly: computed from full-precision attainment
-            share = ds["reps_at_quota"].sel(fiscal_year=fy).values
-            mean_att = ds["rep_attainment"].sel(fiscal_year=fy).values
+            share = ds.year("reps_at_quota", y)
+            mean_att = ds.year("rep_attainment", y)
         else:
-            share, mean_att = seat_stats(ds["attainment"].sel(fiscal_year=fy).values)  # (n, S)
+            share, mean_att = seat_stats(ds.year("attainment", y))  # (n, S)
         add("team", "reps_at_quota", period, "fraction", share)
         add("team", "rep_attainment", period, "fraction", mean_att)
         last = idx[-1] if idx.size else None
@@ -329,11 +404,13 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
             if econ:
                 net = fy_sum("revenue", idx)[:, k] - fy_sum("sales_cost", idx)[:, k]
                 add("territory", "net_contribution", period, currency, net, name)
-    add("goal", "pipeline_end", "horizon", currency, ds["pipeline_end"].values.sum(axis=1))
+    add("goal", "pipeline_end", "horizon", currency, ds.values("pipeline_end").sum(axis=1))
     if "parameter_value" in ds:  # the uncertain parameters' drawn values, as the trials used them
-        units = ds["parameter_unit"].values if "parameter_unit" in ds.coords else ["value"] * ds.sizes["parameter"]
-        for j, (name, unit) in enumerate(zip(ds["parameter"].values, units)):
-            add("parameters", str(name), "draws", str(unit), ds["parameter_value"].values[:, j])
+        units = (ds.values("parameter_unit") if "parameter_unit" in ds and ds.is_coord("parameter_unit")
+                 else ["value"] * ds.size("parameter"))
+        values = ds.values("parameter_value")
+        for j, (name, unit) in enumerate(zip(ds.values("parameter"), units)):
+            add("parameters", str(name), "draws", str(unit), values[:, j])
     return rows
 
 
@@ -360,8 +437,9 @@ class SummaryAccumulator:
         self.draws: np.ndarray | None = None  # parameter draw of each trial (uncertain runs)
 
     def add(self, ds: xr.Dataset) -> None:
-        draws = ds["parameter_draw"].values if "parameter_draw" in ds else None
-        self.add_items(trial_values(ds), ds.sizes["trial"], draws)
+        r = _Results(ds)
+        draws = r.values("parameter_draw") if "parameter_draw" in r else None
+        self.add_items(trial_values(ds), r.size("trial"), draws)
 
     def add_items(self, items: list[dict], n: int, draws: np.ndarray | None = None) -> None:
         """Add the :func:`trial_values` of the next ``n`` trials (computed elsewhere, e.g. on a
@@ -392,6 +470,8 @@ class SummaryAccumulator:
         self.filled += n
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         assert self.items is not None and self.filled == self.trials
         groups = self.draws if self.draws is not None and np.unique(self.draws).size < self.draws.size else None
         rows = []
@@ -411,4 +491,4 @@ class SummaryAccumulator:
 def _starting_arr(ds: xr.Dataset) -> np.ndarray:
     """Company ARR before the first simulated month (the existing ARR), per trial."""
     start = sum(t.existing_arr for t in scenario_of(ds).territories)
-    return np.full(ds.sizes["trial"], start, dtype=np.float64)
+    return np.full(_Results(ds).size("trial"), start, dtype=np.float64)

@@ -8,15 +8,17 @@ territory name prints as written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .textsafe import terminal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PERCENT_UNITS = {"fraction", "probability"}
 SECTION_TITLES = {
@@ -43,18 +45,21 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
 
 
-def render_summary(ds_or_attrs, table: pd.DataFrame, saved_to: Path | None = None, console: Console | None = None) -> None:
-    """Print ``table`` (from summarize) under a heading from a Dataset's (or a mapping's) attributes."""
+def render_summary(ds_or_attrs, table: pd.DataFrame | list[dict], saved_to: Path | None = None,
+                   console: Console | None = None) -> None:
+    """Print ``table`` (from :func:`~salessim.summary.summarize`, or its rows as dicts from
+    :func:`~salessim.summary.summary_rows`) under a heading from a Dataset's (or a mapping's) attributes."""
     console = console or Console(width=120)
-    attrs = ds_or_attrs.attrs if isinstance(ds_or_attrs, xr.Dataset) else ds_or_attrs
+    attrs = getattr(ds_or_attrs, "attrs", ds_or_attrs)
+    records = table.to_dict(orient="records") if hasattr(table, "to_dict") else list(table)
     heading = Text.assemble(terminal(attrs.get("scenario_name", ""), style="bold"),
                             f": {int(attrs['trials']):,} trials, seed {int(attrs['seed'])}")
     if attrs.get("description"):
         heading.append_text(Text(" - ").append_text(terminal(attrs["description"])))
     console.print(heading)
-    sections = table["section"].unique() if "section" in table else [None]
+    sections = list(dict.fromkeys(r.get("section") for r in records))
     for section in sections:
-        rows = table if section is None else table[table["section"] == section]
+        rows = [r for r in records if r.get("section") == section]
         per_territory = section == "territory"
         title = SECTION_TITLES.get(section, section)
         out = Table(title=None if title is None else terminal(title), title_justify="left", show_lines=False)
@@ -63,15 +68,14 @@ def render_summary(ds_or_attrs, table: pd.DataFrame, saved_to: Path | None = Non
         for col, justify in columns:
             out.add_column(col, justify=justify)
         previous_period = None
-        for row in rows.itertuples(index=False):
-            if previous_period is not None and row.period != previous_period:
+        for row in rows:
+            if previous_period is not None and row["period"] != previous_period:
                 out.add_section()
-            previous_period = row.period
-            unit = row.unit
-            cells = [row.metric, row.period] + ([row.territory] if per_territory else [])
-            cells += [format_value(row.mean, unit), format_value(row.se, unit), format_value(row.p10, unit),
-                      format_value(row.p50, unit), format_value(row.p90, unit),
-                      "" if unit in _PERCENT_UNITS else unit]
+            previous_period = row["period"]
+            unit = row["unit"]
+            cells = [row["metric"], row["period"]] + ([row["territory"]] if per_territory else [])
+            cells += [format_value(row[c], unit) for c in ("mean", "se", "p10", "p50", "p90")]
+            cells.append("" if unit in _PERCENT_UNITS else unit)
             out.add_row(*map(terminal, cells))
         console.print(out)
     if saved_to is not None:

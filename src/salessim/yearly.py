@@ -21,10 +21,14 @@ the months, so ``summarize(to_yearly(ds))`` equals ``summarize(ds)``, bit for bi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from .summary import fiscal_year_masks, seat_stats
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["KEEP", "YEAR_END", "to_yearly", "is_yearly"]
 
@@ -40,6 +44,8 @@ def is_yearly(ds: xr.Dataset) -> bool:
 
 def to_yearly(ds: xr.Dataset) -> xr.Dataset:
     """The ``--keep yearly`` reduction of a full results Dataset (see the module docstring)."""
+    import xarray as xr
+
     if is_yearly(ds):
         return ds
     masks = fiscal_year_masks(ds)

@@ -12,13 +12,19 @@ One module per command family, as rasterio's ``rio/`` package does:
 Shared options live in :mod:`.options` and shared helpers (the user-error type, loading
 with ``--set``, output checks) in :mod:`.helpers`. Every error a user can cause prints
 one message and exits with status 2; nothing is written.
+
+Only :mod:`.run` is imported with the group; every other command's module is imported
+when that command runs (or when ``--help`` lists them), so ``salessim run`` does not pay
+for the libraries of plots, reports, what-ifs or calibration.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from . import crm, outputs, pipeline, plan, run, whatif
+from . import run
 from .helpers import UserError
 
 __all__ = ["main", "UserError"]
@@ -26,7 +32,19 @@ __all__ = ["main", "UserError"]
 
 class _Group(click.Group):
     """The command group; a run that needs more memory than the machine has is a user's
-    choice of size, so it gets one message (exit 2) rather than a traceback."""
+    choice of size, so it gets one message (exit 2) rather than a traceback.
+
+    Commands in :data:`LAZY_COMMANDS` are imported on first use.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in self.commands and name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(f".{module}", __name__), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -50,11 +68,14 @@ def main() -> None:
     """
 
 
-for _command in (run.run, run.validate, run.summary, run.keys,
-                 whatif.compare_cmd, whatif.sweep_cmd, whatif.solve_cmd, whatif.sensitivity_cmd,
-                 outputs.plot_command, outputs.report_command, outputs.export_command,
-                 crm.calibrate_command, crm.backtest_command):
+for _command in (run.run, run.validate, run.summary, run.keys):
     main.add_command(_command)
-main.add_command(plan.optimize_cmd)
-main.add_command(plan.quotas_cmd)
-main.add_command(pipeline.pipeline_group)
+# command name -> "module:attribute" in this package, imported when the command is used
+LAZY_COMMANDS = {
+    "compare": "whatif:compare_cmd", "sweep": "whatif:sweep_cmd", "solve": "whatif:solve_cmd",
+    "sensitivity": "whatif:sensitivity_cmd",
+    "plot": "outputs:plot_command", "report": "outputs:report_command", "export": "outputs:export_command",
+    "calibrate": "crm:calibrate_command", "backtest": "crm:backtest_command",
+    "optimize": "plan:optimize_cmd", "quotas": "plan:quotas_cmd",
+    "pipeline": "pipeline:pipeline_group",
+}

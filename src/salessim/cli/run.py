@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from ..engine import SimulationError, simulate
-from ..results import ResultsError, save_results
+from ..engine import SimulationError, result_parts, run_buffers, to_dataset
+from ..results import ResultsError, save_results, write_parts
 from ..scenario import Scenario
-from ..summary import summarize
+from ..summary import COLUMNS, rows_of_parts, summarize
 from ..table import render_summary
-from ..yearly import KEEP, to_yearly
+from ..yearly import KEEP
 from .helpers import UserError, cluster_session, echo, interruptible, load, output_path, runs_progress, warning_lines, write_error
 from .options import cluster_option, format_option, seed_option, set_option, trials_option
 
@@ -91,13 +91,25 @@ def _run(sc, out, trials, seed, chunk_trials, fmt, precision, max_trials, stream
             if precision is not None:
                 ds, report = _run_to_precision(sc, precision, max_trials, seed, chunk_trials, client)
             else:
-                ds = _simulate_with_progress(sc, trials, seed, chunk_trials, client, in_flight)
+                buffers = _simulate_with_progress(sc, trials, seed, chunk_trials, client, in_flight)
         except KeyboardInterrupt:
             _interrupted(f"interrupted: nothing was written{'; ' + str(out) + ' is unchanged' if out.exists() else ''}")
-        if keep == "yearly":
-            ds = to_yearly(ds)
-        table = _save_and_summarize(ds, out)
-    _print_table(table, ds.attrs, fmt, saved_to=out)
+        if precision is None and keep == "full":
+            # the file and the summary straight from the kernel's arrays: no Dataset (and no
+            # xarray or pandas) on the way, which is most of a warm run's fixed cost
+            parts = result_parts(sc, buffers, seed=seed)
+            table = _save_and_summarize(parts, out, write_parts, rows_of_parts)
+            attrs = parts.attrs
+        else:
+            from ..yearly import to_yearly
+
+            if precision is None:
+                ds = to_dataset(sc, buffers, seed=seed)
+            if keep == "yearly":
+                ds = to_yearly(ds)
+            table = _save_and_summarize(ds, out, save_results, summarize)
+            attrs = ds.attrs
+    _print_table(table, attrs, fmt, saved_to=out)
     if report is not None:
         click.echo(report.message, err=fmt != "table")  # csv/json stay parseable on stdout
 
@@ -107,14 +119,14 @@ def _interrupted(message: str):
     raise SystemExit(130)  # the shell's code for a run stopped by SIGINT
 
 
-def _save_and_summarize(ds, out: Path):
-    """Save in this (the main) thread, so that an interrupt stops the save before the file is
-    replaced, while the summary is computed alongside in a worker thread."""
+def _save_and_summarize(results, out: Path, save, summarize):
+    """``save(results, out)`` in this (the main) thread, so that an interrupt stops the save
+    before the file is replaced, while ``summarize(results)`` runs alongside in a worker thread."""
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        summarizing = pool.submit(summarize, ds)
+        summarizing = pool.submit(summarize, results)
         try:
-            save_results(ds, out)
+            save(results, out)
         except OSError as exc:
             raise write_error(out, exc) from None
         except KeyboardInterrupt:
@@ -126,6 +138,7 @@ def _save_and_summarize(ds, out: Path):
 
 def _simulate_with_progress(sc: Scenario, trials: int, seed: int, chunk_trials: int | None, client=None,
                             in_flight: int | None = None):
+    """The kernel's arrays of the run (:func:`salessim.engine.run_buffers`), with a progress bar on a terminal."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -134,8 +147,8 @@ def _simulate_with_progress(sc: Scenario, trials: int, seed: int, chunk_trials: 
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(sc.name, total=trials)
         try:
-            return simulate(sc, trials, seed, chunk_trials=chunk_trials, client=client, max_in_flight=in_flight,
-                            progress=lambda done, total: bar.update(task, completed=done))
+            return run_buffers(sc, trials, seed, chunk_trials=chunk_trials, client=client, max_in_flight=in_flight,
+                               progress=lambda done, total: bar.update(task, completed=done))
         except SimulationError as exc:
             raise UserError(str(exc)) from None
 
@@ -175,18 +188,24 @@ def _stream_with_progress(sc: Scenario, out: Path, trials: int, seed: int, chunk
 
 
 def _print_table(table, attrs, fmt: str, saved_to: Path | None = None) -> None:
+    """Print a summary (a DataFrame, or :func:`~salessim.summary.summary_rows` dicts)."""
     if fmt == "csv":
+        import pandas as pd
+
         from ..export import spreadsheet_safe
 
+        if isinstance(table, list):
+            table = pd.DataFrame(table, columns=COLUMNS)
         click.echo(spreadsheet_safe(table).to_csv(index=False), nl=False)  # opened in spreadsheets: no formulas
     elif fmt == "json":
+        records = table if isinstance(table, list) else table.to_dict(orient="records")
         payload = {
             "scenario": attrs.get("scenario_name"),
             "seed": int(attrs["seed"]),
             "trials": int(attrs["trials"]),
             "currency": attrs.get("currency"),
             "rows": [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-                     for row in table.to_dict(orient="records")],
+                     for row in records],
         }
         click.echo(json.dumps(payload, indent=2))
     else:

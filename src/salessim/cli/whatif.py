@@ -135,7 +135,8 @@ def solve_cmd(scenario: str, lever: str, range_: str, target: str, largest: bool
     _render.render_solve(result)
     if not result.met:
         raise UserError(result.message)
-    save(result.curve, out)
+    if out is not None:  # the curve Dataset (and xarray) only when it is saved
+        save(result.curve, out)
 
 
 @click.command("sensitivity")

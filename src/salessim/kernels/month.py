@@ -47,7 +47,7 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "729e5feb9a7585d16f3849a1bb4be89a01cefc4ff48b86d212d8d0f8176ddb21"
+STREAMS_SHA256 = "7ae5dd1649cba4021eb9d4cbfb2adafd7f59536ed37566fbc3f6a7bc064b92ca"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
@@ -330,6 +330,11 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
     owner_deals = np.zeros((S, H), dtype=np.int64)  # the number of deals behind each
     territory_deals = np.zeros((K, H), dtype=np.int64)
     sum_f = np.zeros(K)
+    # this month's counts and flows per territory, written to the outputs once at the month's
+    # end: the per-rep-month updates stay in two small arrays instead of ten strided output
+    # arrays (same sums in the same order, so the same bits)
+    mc = np.zeros((N_COUNTS, K), dtype=np.int64)
+    mf = np.zeros((N_FLOWS, K))
     # per territory and month: Poisson CDF tables of a fully ramped rep's opportunities and
     # non-converting leads, shared by all such reps (length 0 = not built yet this month)
     opp_table = np.empty((K, POISSON_TABLE_SIZE))
@@ -360,6 +365,8 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
 
         # 1, 2, 8. joiners (skill, departure time, later time to fill), ramp, headcount, quota
         sum_f[:] = 0.0
+        mc[:, :] = 0
+        mf[:, :] = 0.0
         for s in range(S):
             k = seat_terr[s]
             if year_start:
@@ -393,7 +400,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                 period_bookings[s] = 0.0
                 period_quota[s] = 0.0
                 if not first or seat_is_hire[s]:
-                    counts[C_HIRES, t, k] += 1
+                    mc[C_HIRES, k] += 1
                 p_win[s] = -1.0  # recompute below
             if active[s]:
                 if p_win[s] < 0.0 or in_downturn != was_in_downturn:
@@ -407,11 +414,11 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                 q = quota_rep[s] * (f if quota_ramped[k] else 1.0)
                 year_quota[s] += q
                 period_quota[s] += q
-                counts[C_HEADCOUNT, t, k] += 1
-                flows[F_RAMPED_FTE, t, k] += f
-                flows[F_QUOTA, t, k] += q
+                mc[C_HEADCOUNT, k] += 1
+                mf[F_RAMPED_FTE, k] += f
+                mf[F_QUOTA, k] += q
             elif awaiting[s]:
-                counts[C_OPEN_REQS, t, k] += 1
+                mc[C_OPEN_REQS, k] += 1
         was_in_downturn = in_downturn
 
         # the deals open at the start: drawn once, in month 0, when their owners' departure
@@ -427,10 +434,10 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
             if sum_f[k] <= 0.0:
                 st[0] = substream_key(tkey, PURPOSE_UNWORKED, k, t)
                 n = poisson_inv(uniform(st), lead_mean[t, k] * lead_mult)
-                counts[C_LEADS, t, k] += n
-                counts[C_LEADS_UNWORKED, t, k] += n
-            flows[F_BOOKINGS, t, k] += territory_pipe[k, t]  # orphaned deals due now
-            counts[C_NEW_CUSTOMERS, t, k] += territory_deals[k, t]
+                mc[C_LEADS, k] += n
+                mc[C_LEADS_UNWORKED, k] += n
+            mf[F_BOOKINGS, k] += territory_pipe[k, t]  # orphaned deals due now
+            mc[C_NEW_CUSTOMERS, k] += territory_deals[k, t]
 
         for s in range(S):
             if not active[s]:
@@ -470,10 +477,10 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                     else:
                         opps = binomial_inv(uniform(st), worked, p)
                 wins = binomial_inv_logs(u_wins, opps, p_win[s], log_p_win[s], log_q_win[s])
-                counts[C_LEADS, t, k] += leads
-                counts[C_LEADS_UNWORKED, t, k] += leads - worked
-                counts[C_OPPORTUNITIES, t, k] += opps
-                counts[C_WINS, t, k] += wins
+                mc[C_LEADS, k] += leads
+                mc[C_LEADS_UNWORKED, k] += leads - worked
+                mc[C_OPPORTUNITIES, k] += opps
+                mc[C_WINS, k] += wins
                 if tracing:
                     i = trace.rows[1]
                     if i < trace.rep_months.shape[0]:
@@ -492,7 +499,10 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                         value = deal_values[k, min(int(uniform(st) * n_values), n_values - 1)]
                     else:
                         value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
-                    survives_orphaning = uniform(st) < orphan_rate[k]
+                    # the orphan coin's place in the stream is kept, but it is only computed
+                    # for a deal due after its owner leaves (key_uniform of the advanced
+                    # key is the uniform the stream would have drawn)
+                    skip(st, 1)
                     due = t + lag
                     if quarter_pull[k] > 0.0:  # the pull before the orphan rule: a pulled deal books later
                         due = quarter_pulled(due, key_uniform(mix64(st[0] ^ _PULL_SALT)), quarter_pull[k], quarter_end)
@@ -503,7 +513,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                         owner_pipe[s, due] += value
                         owner_deals[s, due] += 1
                         outcome = BOOKED_TO_OWNER
-                    elif survives_orphaning:
+                    elif key_uniform(mix64(st[0])) < orphan_rate[k]:  # survives orphaning
                         territory_pipe[k, due] += value  # due > t: owner_last >= t
                         territory_deals[k, due] += 1
                         outcome = BOOKED_ORPHANED
@@ -514,8 +524,8 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
 
             # bookings due to this rep now (this month's wins with no cycle included)
             booked = owner_pipe[s, t]
-            flows[F_BOOKINGS, t, k] += booked
-            counts[C_NEW_CUSTOMERS, t, k] += owner_deals[s, t]
+            mf[F_BOOKINGS, k] += booked
+            mc[C_NEW_CUSTOMERS, k] += owner_deals[s, t]
             year_bookings[s] += booked
             period_bookings[s] += booked
             leaving = tenure[s] >= leave_at[s]
@@ -524,7 +534,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
             if period_end[t, k] or leaving:
                 pay = commission_payout(period_bookings[s], period_quota[s], commission_rate[k],
                                         tier_lo[k], tier_mult[k], tier_count[k], commission_cap[k])
-                flows[F_COMMISSION, t, k] += pay
+                mf[F_COMMISSION, k] += pay
                 if fy_of_month[t] >= 0:
                     commission_earned[fy_of_month[t], s] += pay
                 period_bookings[s] = 0.0
@@ -540,7 +550,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
             # 9. attrition at month end (deals booking later were routed when won),
             # backfill after the time to fill; tenure grows
             if leaving:
-                counts[C_DEPARTURES, t, k] += 1
+                mc[C_DEPARTURES, k] += 1
                 active[s] = False
                 if tracing and 0 <= trace_row[s] < trace.occupants.shape[0]:
                     trace.occupants[trace_row[s], 5] = t
@@ -559,19 +569,25 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                     st[0] = substream_key(tkey, PURPOSE_CHURN, k, t)
                     lost = binomial_inv(uniform(st), customers[k], churn_month[k])
                     kept = 1.0 - lost / customers[k]
-                    flows[F_CHURNED_ARR, t, k] = (arr_new[k] + arr_existing[k]) * (1.0 - kept)
-                    counts[C_CHURNED_CUSTOMERS, t, k] = lost
+                    mf[F_CHURNED_ARR, k] = (arr_new[k] + arr_existing[k]) * (1.0 - kept)
+                    mc[C_CHURNED_CUSTOMERS, k] = lost
                     customers[k] -= lost
                     arr_new[k] *= kept
                     arr_existing[k] *= kept
-                arr_new[k] = arr_new[k] * (1.0 + expansion_month[k]) + flows[F_BOOKINGS, t, k]
+                arr_new[k] = arr_new[k] * (1.0 + expansion_month[k]) + mf[F_BOOKINGS, k]
                 arr_existing[k] *= 1.0 + expansion_month[k]
-                customers[k] += counts[C_NEW_CUSTOMERS, t, k]
-                flows[F_ARR, t, k] = arr_new[k] + arr_existing[k]
-                flows[F_REVENUE_NEW, t, k] = arr_new[k] / 12.0
-                flows[F_REVENUE_EXISTING, t, k] = arr_existing[k] / 12.0
+                customers[k] += mc[C_NEW_CUSTOMERS, k]
+                mf[F_ARR, k] = arr_new[k] + arr_existing[k]
+                mf[F_REVENUE_NEW, k] = arr_new[k] / 12.0
+                mf[F_REVENUE_EXISTING, k] = arr_existing[k] / 12.0
             else:
-                flows[F_REVENUE_NEW, t, k] = flows[F_BOOKINGS, t, k]
+                mf[F_REVENUE_NEW, k] = mf[F_BOOKINGS, k]
+        for k in range(K):
+            for c in range(N_COUNTS):
+                counts[c, t, k] = mc[c, k]
+            for c in range(N_FLOWS):
+                if c != F_BOOKINGS_FROM_PIPELINE:  # written by open_deals directly
+                    flows[c, t, k] = mf[c, k]
 
 
 @njit(cache=True, parallel=True)

@@ -27,7 +27,7 @@ from numba import njit
 
 from .streams import binomial_pmf, draw_key, mix64, normal_inv, uniform
 
-STREAMS_SHA256 = "729e5feb9a7585d16f3849a1bb4be89a01cefc4ff48b86d212d8d0f8176ddb21"
+STREAMS_SHA256 = "7ae5dd1649cba4021eb9d4cbfb2adafd7f59536ed37566fbc3f6a7bc064b92ca"
 
 FAMILY_NORMAL, FAMILY_LOGNORMAL, FAMILY_GAMMA, FAMILY_BETA, FAMILY_UNIFORM, FAMILY_TRIANGULAR = range(6)
 SAMPLES_KEY = np.uint64(0x3C6EF372FE94F82B)  # the joint samples index stream of a draw

@@ -6,15 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from .. import __version__
 from ..engine import MAX_SEED, SimulationError, simulate
 from ..scenario import Scenario, ScenarioError
 from ..summary import trial_values
 from .metrics import HEADLINE, STATS, describe, per_trial, per_trial_of_items, unit_of
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["WhatIfError", "Progress", "parse_number", "override", "run_metrics", "run_all", "run_items", "concat_items",
            "stats_dataset", "base_attrs", "check_run_args", "draw_clusters"]
@@ -152,6 +155,8 @@ def stats_dataset(values: xr.DataArray, currency: str, groups: np.ndarray | None
 
     ``groups`` (:func:`draw_clusters`) makes the standard errors cluster-robust.
     """
+    import xarray as xr
+
     values = values.transpose(..., "trial", "fiscal_year")
     stats = describe(values.values, groups)
     dims = tuple(d for d in values.dims if d != "trial")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from ..scenario import Scenario, ScenarioError, load_scenario
 from .common import Progress, WhatIfError, base_attrs, check_run_args, run_all, stats_dataset, draw_clusters
 from .metrics import paired
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["compare"]
 
@@ -73,6 +77,8 @@ def compare(
         against trial k), its standard error and P(this scenario > the first) in the same
         future; ``goal`` (scenario, fiscal_year).
     """
+    import xarray as xr
+
     scenarios = [_as_scenario(s) for s in scenarios]
     if len(scenarios) < 2:
         raise WhatIfError(f"compare needs at least two scenarios, got {len(scenarios)}")

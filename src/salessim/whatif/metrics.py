@@ -14,13 +14,16 @@ in ``summarize`` (a test keeps the two in step):
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from ..summary import ALL, trial_values
 
-__all__ = ["HEADLINE", "per_trial", "per_trial_of_items", "describe", "paired", "unit_of"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["HEADLINE", "per_trial", "per_trial_of_items", "headline_values", "describe", "paired", "unit_of"]
 
 HEADLINE = ("bookings", "p_goal", "reps_at_quota")
 STATS = ("mean", "se", "p10", "p50", "p90")
@@ -38,17 +41,24 @@ def per_trial(ds: xr.Dataset) -> xr.DataArray:
 
 def per_trial_of_items(items: list[dict], trial_index: np.ndarray) -> xr.DataArray:
     """:func:`per_trial` from :func:`~salessim.summary.trial_values` items (e.g. gathered from workers)."""
+    import xarray as xr
+
+    names, years, values = headline_values(items, len(trial_index))
+    return xr.DataArray(values, dims=("metric", "trial", "fiscal_year"),
+                        coords={"metric": names, "trial": np.asarray(trial_index), "fiscal_year": years})
+
+
+def headline_values(items: list[dict], n: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The headline metrics of :func:`~salessim.summary.trial_values` items as plain arrays:
+    (metric names, fiscal years, values (metric, trial, fiscal_year) float64) for ``n`` trials."""
     years = [int(i["period"][2:]) for i in items
              if i["metric"] == "bookings" and i["territory"] == ALL and i["period"].startswith("FY")]
     values = {(i["metric"], i["period"]): i["values"] for i in items if i["territory"] == ALL}
     names = [m for m in (*HEADLINE, "sales_cost") if all((m, f"FY{y}") in values for y in years)]
     if not years:
         names = list(HEADLINE)
-    n = len(trial_index)
     layers = [np.stack([values[(m, f"FY{y}")] for y in years], axis=1) if years else np.zeros((n, 0)) for m in names]
-    return xr.DataArray(np.stack(layers).astype(np.float64), dims=("metric", "trial", "fiscal_year"),
-                        coords={"metric": names, "trial": np.asarray(trial_index),
-                                "fiscal_year": np.asarray(years, dtype=np.int64)})
+    return names, np.asarray(years, dtype=np.int64), np.stack(layers).astype(np.float64)
 
 
 def unit_of(metric: str, currency: str) -> str:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from ..engine import SimulationError, simulate
 from ..scenario import Scenario
 from .common import Progress, WhatIfError, check_run_args, parse_number, draw_clusters
 from .metrics import describe, per_trial
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["PrecisionReport", "simulate_to_precision", "precision_errors"]
 
@@ -73,6 +77,8 @@ def simulate_to_precision(
     a :class:`PrecisionReport`. With a Dask ``client`` each step's chunks run on the cluster
     (same bits).
     """
+    import xarray as xr
+
     precision = float(parse_number(precision, "--precision"))
     if not 0 < precision < 1:
         raise WhatIfError(f"--precision must be between 0 and 1 (0.01 = one percentage point), got {precision:g}")

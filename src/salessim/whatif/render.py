@@ -6,13 +6,17 @@ every one reaches rich as a ``Text`` (:func:`salessim.textsafe.terminal`), never
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
 from ..table import format_value
 from ..textsafe import terminal
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["render_compare", "render_sweep", "render_solve", "render_sensitivity"]
 
@@ -179,18 +183,17 @@ def _lever_text(v: float, integer: bool) -> str:
 def render_solve(result, console: Console | None = None) -> None:
     """The points the search explored, in lever order, and the answer."""
     console = _console(console)
-    curve = result.curve
-    unit = curve["mean"].attrs.get("units", "")
+    unit = result.unit
     direction = "largest" if result.largest else "smallest"
     out = _table(f"solve: {direction} {result.lever} with {result.target}",
                  [result.lever, f"{result.target.metric} ± se", "meets target", "step"],
-                 caption=f"{int(curve.attrs['trials']):,} trials per point, seed {curve.attrs['seed']} (common random numbers); "
+                 caption=f"{int(result.path.trials):,} trials per point, seed {result.path.seed} (common random numbers); "
                          "step: order in which the search ran the point")
-    for row in result.points.itertuples(index=False):
-        mark = "yes" if row.meets else "no"
-        if result.met and row.value == result.value:
+    for value, mean, se, meets, step in result.rows():
+        mark = "yes" if meets else "no"
+        if result.met and value == result.value:
             mark = "yes  <- answer"
-        _add_row(out, [_lever_text(row.value, result.integer), _pm(row.mean, row.se, unit), mark, str(row.step)])
+        _add_row(out, [_lever_text(value, result.integer), _pm(mean, se, unit), mark, str(step)])
     console.print(out)
     if result.met:  # otherwise the caller reports the message as an error
         _say(console, result.message)

@@ -23,14 +23,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from ..scenario import Scenario
 from ..state_checks import resolve_path
 from ..uncertainty import quantile
 from .common import Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_all
 from .metrics import describe, paired, unit_of
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["Assumption", "assumptions", "sensitivity"]
 
@@ -281,6 +285,8 @@ def sensitivity(
         and ``effect_low``/``effect_high`` with ``effect_low_se``/``effect_high_se`` (paired
         differences from the base run).
     """
+    import xarray as xr
+
     delta = float(parse_number(delta, "--delta"))
     if not 0 < delta < 1:
         raise WhatIfError(f"--delta must be a number between 0 and 1 (0.1 = down and up by 10%), got {delta!r}")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from ..scenario import Scenario
 from .common import (Progress, WhatIfError, base_attrs, check_run_args, override, parse_number, run_all, stats_dataset,
                      draw_clusters)
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["sweep"]
 
@@ -59,6 +63,8 @@ def sweep(
         ``se``, ``p10``, ``p50``, ``p90`` across trials. Grid point ``p`` equals a plain run
         of ``scenario.with_overrides(p)`` with the same trials and seed, bit for bit.
     """
+    import xarray as xr
+
     if not vary:
         raise WhatIfError("give at least one path to vary, such as --vary territories.East.reps=6,8,10")
     check_run_args(trials, seed)
