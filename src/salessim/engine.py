@@ -46,6 +46,11 @@ _CHUNK_BYTES = 64 * 2**20  # target size of one chunk's buffers
 # A trial of the baseline is ~0.25 ms on one core, so a batch is a few ms, far above the
 # cost of handing one out. 0 = Numba's default (equal shares). Results never depend on it.
 TRIALS_PER_TASK = 16
+# A run held in memory peaks at about this multiple of its kernel buffers: the labelled
+# results (derived money variables) and the summary's per-trial values come on top.
+# Measured 1.9 for `salessim run scenarios/baseline.yaml` (peak RSS over 20,000 and 60,000
+# trials: 28 KB more per trial, for 15 KB of buffers).
+MEMORY_PER_BUFFER_BYTE = 2.0
 
 Progress = Callable[[int, int], None]
 
@@ -104,6 +109,32 @@ def _buffers(n: int, inputs: ModelInputs) -> dict[str, np.ndarray]:
         out["parameter_draw"] = np.empty(n, dtype=np.int64)
         out["parameter_sample"] = np.empty(n, dtype=np.int64)
     return out
+
+
+def trial_bytes(inputs: ModelInputs) -> int:
+    """Bytes of kernel output one trial of these inputs fills (its share of :func:`_buffers`)."""
+    return sum(a.nbytes for a in _buffers(1, inputs).values())
+
+
+def check_memory(inputs: ModelInputs, trials: int) -> None:
+    """Refuse a run whose results cannot be held in the memory left (:mod:`salessim.memory`).
+
+    Without this, the operating system grants the buffers (it over-commits) and kills the
+    process later with no message; a streamed run needs one chunk in memory, whatever the
+    trial count, so that is the way out the message names.
+    """
+    from .memory import available_bytes, format_bytes
+
+    available = available_bytes()
+    per_trial = trial_bytes(inputs) * MEMORY_PER_BUFFER_BYTE
+    if available is None or trials * per_trial <= available:
+        return
+    raise SimulationError(
+        f"{trials:,} trials need about {format_bytes(trials * per_trial)} of memory for their results "
+        f"({format_bytes(per_trial)} per trial of this scenario), but about {format_bytes(available)} is "
+        f"available: at most {int(available // per_trial):,} trials fit. Stream them to the file instead "
+        f"(salessim run --stream, or salessim.stream.simulate_to_file), which holds one chunk at a time, "
+        f"or run fewer trials")
 
 
 def _trial_slice(buffers: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
@@ -196,6 +227,7 @@ def run_buffers(
     _check_args(trials, seed, first_trial, chunk_trials)
     inputs = build_inputs(scenario) if inputs is None else inputs
     chunk = chunk_trials or default_chunk_trials(inputs, trials)
+    check_memory(inputs, trials)
     full = _buffers(trials, inputs)
     if client is not None:
         from .cluster import map_ordered

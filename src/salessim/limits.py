@@ -179,6 +179,11 @@ LIMITS: tuple[Limit, ...] = (
     Limit("trials of one run (`-n`)", _n(MAX_TRIALS),
           "stops absurd counts (10**20) before anything is allocated; a run near it takes hours even for the "
           "baseline, and a streamed run keeps about 0.6 KB of summary values per trial of the baseline"),
+    Limit("trials of a run held in memory (a plain `run`, `simulate`, without `--stream`)",
+          "what the memory left holds: about 2x the kernel's output per trial (30 KB for the baseline) times "
+          "the trials, against `MemAvailable` and the cgroup limit",
+          "the operating system grants larger allocations and then kills the process with no message; the "
+          "error says how many trials fit and points to `--stream`, which holds one chunk at a time"),
 )
 """The documented limits, in the order of ``docs/limits.md``."""
 
