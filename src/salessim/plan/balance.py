@@ -104,8 +104,8 @@ def balance(ds: xr.Dataset, fiscal_year: int | None = None, *, suggest: bool = T
     filled = np.isfinite(att)
     groups = trial_groups(ds)  # the futures of one parameter draw share it: one cluster
 
-    def total(name):
-        return ds[name].values[:, months, :].sum(axis=1).sum(axis=0).astype(np.float64)  # (K,)
+    def total(name):  # (K,); reduced by xarray, so a lazily opened file is summed chunk by chunk
+        return ds[name].isel(month=months).sum(("trial", "month")).values.astype(np.float64)
 
     leads, unworked, fte = total("leads"), total("leads_unworked"), total("ramped_fte")
     rows = []
