@@ -1,17 +1,11 @@
 """The Jinja2 template of the HTML report (a Python string, so it ships with the package).
 
 Self-contained by construction: CSS inline, figures as ``data:`` PNGs, no scripts and
-no external URL anywhere.
+no external URL anywhere. :data:`STYLE` and :data:`FIGURES` are shared with the fit
+report (:mod:`salessim.crm._report_template`), so both look alike.
 """
 
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="salessim {{ version }}">
-<title>{{ title }}</title>
-<style>
+STYLE = """<style>
   :root { --ink: #1d232b; --muted: #5d6673; --line: #dfe3e8; --accent: #1f5fa8; --good: #2a9d5c; --bad: #c0392b; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -44,7 +38,28 @@ TEMPLATE = """<!DOCTYPE html>
   .note { color: var(--muted); font-size: 13.5px; }
   code { font-size: 13px; background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
   @media print { body { background: #fff; } main { padding: 0; } figure, table { break-inside: avoid; } }
-</style>
+</style>"""
+
+# the figures as embedded PNGs (``figures``: the dicts of :func:`salessim.report.embed_figure`)
+FIGURES = """<section id="figures">
+<h2>Figures</h2>
+{% for fig in figures %}
+<figure>
+  <img src="data:image/png;base64,{{ fig.data }}" alt="{{ fig.alt }}" width="{{ fig.width }}" height="{{ fig.height }}">
+  <figcaption>{{ fig.caption }}</figcaption>
+</figure>
+{% endfor %}
+</section>
+"""
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="salessim {{ version }}">
+<title>{{ title }}</title>
+""" + STYLE + """
 </head>
 <body>
 <main>
@@ -110,16 +125,7 @@ work (reps short of demand).</p>
 </section>
 {% endif %}
 
-<section id="figures">
-<h2>Figures</h2>
-{% for fig in figures %}
-<figure>
-  <img src="data:image/png;base64,{{ fig.data }}" alt="{{ fig.alt }}" width="{{ fig.width }}" height="{{ fig.height }}">
-  <figcaption>{{ fig.caption }}</figcaption>
-</figure>
-{% endfor %}
-</section>
-
+""" + FIGURES + """
 <section id="summary">
 <h2>Summary tables</h2>
 <p class="note">Across {{ "{:,}".format(trials) }} trials: the mean with its Monte Carlo standard error and the 10th, 50th

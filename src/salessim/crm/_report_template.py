@@ -1,8 +1,6 @@
 """The Jinja2 template of the fit report; the page style is the results report's, so both look alike."""
 
-from .._report_template import TEMPLATE as _RESULTS_TEMPLATE
-
-STYLE = _RESULTS_TEMPLATE[_RESULTS_TEMPLATE.index("<style>"): _RESULTS_TEMPLATE.index("</style>") + len("</style>")]
+from .._report_template import FIGURES, STYLE
 
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -37,16 +35,7 @@ TEMPLATE = """<!DOCTYPE html>
   {% endfor %}
 </table>
 </section>
-<section id="figures">
-<h2>Figures</h2>
-{% for fig in figures %}
-<figure>
-  <img src="data:image/png;base64,{{ fig.data }}" alt="{{ fig.alt }}" width="{{ fig.width }}" height="{{ fig.height }}">
-  <figcaption>{{ fig.caption }}</figcaption>
-</figure>
-{% endfor %}
-</section>
-<section id="sources">
+""" + FIGURES + """<section id="sources">
 <h2>Where each number comes from</h2>
 <p class="note">data: fitted from the export; base: from the --base scenario; default: the export cannot inform it
 (replace it with your plan's value).</p>
