@@ -75,7 +75,6 @@ def floor_trial(seed, trial, reps, wins, lam, deal_mu, deal_sigma, shared):
     territory-month."""
     H, K = reps.shape
     st = np.empty(1, dtype=np.uint64)
-    aux = np.empty(1, dtype=np.uint64)
     st[0] = trial_key(seed, trial)
     table = np.empty(POISSON_TABLE_SIZE)
     total = 0.0
@@ -97,7 +96,7 @@ def floor_trial(seed, trial, reps, wins, lam, deal_mu, deal_sigma, shared):
             mu, sigma = deal_mu[k], deal_sigma[k]
             for _ in range(wins[t, k]):
                 total += uniform(st)
-                total += math.exp(mu + sigma * normal_zig(st, aux))
+                total += math.exp(mu + sigma * normal_zig(st))
     return total + count
 
 

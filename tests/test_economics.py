@@ -66,13 +66,14 @@ def test_zero_variance_commission_equals_hand_computation(period, months, cap):
 
 
 def test_hand_computed_tiers_match_commission_payout():
-    lo = np.array([0.0, 0.5, 1.0, 1.5])
-    mult = np.array([0.5, 1.0, 1.5, 2.0])
+    # row 1 of two territories' tier tables (row 0 is another plan, which must not be read)
+    lo = np.array([[0.0, 0.2, 0.4, 0.6], [0.0, 0.5, 1.0, 1.5]])
+    mult = np.array([[9.0, 9.0, 9.0, 9.0], [0.5, 1.0, 1.5, 2.0]])
     for att in [0.0, 0.3, 0.5, 0.9, 1.0, 1.2, 1.5, 2.4]:
-        assert commission_payout(att * 1000.0, 1000.0, 0.1, lo, mult, 4, math.inf) == pytest.approx(tiered(att, 1000.0, 0.1))
-        assert commission_payout(att * 1000.0, 1000.0, 0.1, lo, mult, 4, 1.2) == pytest.approx(tiered(att, 1000.0, 0.1, 1.2))
+        assert commission_payout(att * 1000.0, 1000.0, 0.1, lo, mult, 1, 4, math.inf) == pytest.approx(tiered(att, 1000.0, 0.1))
+        assert commission_payout(att * 1000.0, 1000.0, 0.1, lo, mult, 1, 4, 1.2) == pytest.approx(tiered(att, 1000.0, 0.1, 1.2))
     # no quota: every booking earns the top tier's rate
-    assert commission_payout(500.0, 0.0, 0.1, lo, mult, 4, math.inf) == pytest.approx(0.1 * 2.0 * 500.0)
+    assert commission_payout(500.0, 0.0, 0.1, lo, mult, 1, 4, math.inf) == pytest.approx(0.1 * 2.0 * 500.0)
 
 
 def test_ramping_rep_is_paid_on_ramped_quota():

@@ -15,12 +15,18 @@ import pytest
 import scipy.stats as ss
 
 from salessim.kernels.streams import (
+    BINOMIAL_ROWS_MAX,
+    BINOMIAL_ROWS_SIZE,
+    COIN_COUNT_MAX,
     GOLDEN,
     binomial_inv,
+    binomial_row,
     categorical_inv,
+    coin_count,
     mix64,
     normal_inv,
     poisson_inv,
+    row_lookup,
     stream_key,
     uniform,
 )
@@ -245,9 +251,9 @@ def test_stream_key_deterministic():
 
 from numba import njit  # noqa: E402
 
-from salessim.inputs import build_inputs  # noqa: E402
 from salessim.kernels.streams import (  # noqa: E402
     POISSON_TABLE_MAX_MEAN,
+    POISSON_TABLE_SIZE,
     normal_zig,
     poisson_lookup,
     poisson_table,
@@ -257,49 +263,116 @@ from salessim.kernels.streams import (  # noqa: E402
 
 @pytest.mark.parametrize("lam", [0.0, 0.3, 4.4, 9.0, 11.5, 29.9])
 def test_poisson_table_lookup_equals_direct_inversion(lam):
-    assert lam < POISSON_TABLE_MAX_MEAN
-    cdf = np.empty(128)
+    assert lam < 30.0  # the regime where the table and poisson_inv share their recurrence
+    cdf = np.empty(POISSON_TABLE_SIZE)
     n = poisson_table(lam, cdf)
-    assert cdf[n - 1] >= 0.999 or n == 128
+    assert cdf[n - 1] >= 0.999 or n == POISSON_TABLE_SIZE
     for u in np.concatenate([U_GRID, U_TAILS]):
         assert poisson_lookup(float(u), lam, cdf, n) == poisson_inv(float(u), lam), (lam, u)
 
 
-def test_capped_opportunity_tables_are_binomial_quantiles():
-    """inputs.capped_cdf holds Binomial(floor(capacity x f), p_opp) per ramp level."""
-    from pathlib import Path
-    from types import SimpleNamespace
+@pytest.mark.parametrize("lam", [30.0, 31.5, 47.0, 72.25, 99.99])
+def test_poisson_table_lookup_is_the_quantile_up_to_rounding(lam):
+    """Means 30..100: the table (forward recurrence) and poisson_inv (search from the mode) agree to rounding."""
+    assert lam < POISSON_TABLE_MAX_MEAN
+    cdf = np.empty(POISSON_TABLE_SIZE)
+    n = poisson_table(lam, cdf)
+    assert cdf[n - 1] >= 0.999 and n < POISSON_TABLE_SIZE
+    bad = [(float(u), poisson_lookup(float(u), lam, cdf, n)) for u in np.concatenate([U_GRID, U_TAILS])
+           if not _quantile_ok(poisson_lookup(float(u), lam, cdf, n), float(u), ss.poisson.ppf(u, lam),
+                               lambda j: ss.poisson.cdf(j, lam))]
+    assert not bad, bad[:5]
 
-    import salessim
 
-    sc = salessim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
-    built = build_inputs(sc)
-    tp, rules = built.territories, built.rules
-    inp = SimpleNamespace(capped_len=tp.capped_len[0], capped_cdf=tp.capped_cdf[0], capacity=tp.capacity[0],
-                          p_opp=tp.p_opp[0], ramp=rules.ramp, ramp_len=rules.ramp_len)
-    checked = 0
-    for k in range(inp.capped_len.shape[0]):
-        for level in range(inp.capped_len.shape[1]):
-            n_entries = int(inp.capped_len[k, level])
-            f = inp.ramp[k, level] if level < inp.ramp_len[k] else 1.0
-            worked = math.floor(inp.capacity[k] * f)
-            assert n_entries == worked + 1
-            for u in U_GRID:
-                k_table = table_lookup(float(u), inp.capped_cdf[k, level], n_entries)
-                assert _quantile_ok(k_table, float(u), ss.binom.ppf(u, worked, inp.p_opp[k]),
-                                    lambda j: ss.binom.cdf(j, worked, inp.p_opp[k]))
-                checked += 1
-    assert checked > 0
+ROW_NS = [0, 1, 2, 5, 17, 30, 63, 64]
+
+
+def test_binomial_rows_are_binomial_quantiles():
+    """row_lookup on a binomial_row gives the Binomial(n, p) quantile (the kernel's opportunities)."""
+    rows = np.zeros(BINOMIAL_ROWS_SIZE)
+    us = np.concatenate([U_GRID, U_TAILS])
+    bad = []
+    for p in BINOMIAL_PS:
+        for n in ROW_NS:
+            binomial_row(n, p, rows)
+            o = n * (n + 1) // 2
+            assert rows[o + n] == 1.0 and np.all(np.diff(rows[o : o + n + 1]) >= 0.0), (n, p)
+            for u in us:
+                k = row_lookup(float(u), rows, n)
+                if not _quantile_ok(k, float(u), ss.binom.ppf(u, n, p), lambda j: ss.binom.cdf(j, n, p)):
+                    bad.append((n, p, float(u), k))
+    assert not bad, bad[:10]
+
+
+def test_binomial_rows_do_not_overlap():
+    """Building one row of the triangular table leaves every other row as it was."""
+    rows = np.full(BINOMIAL_ROWS_SIZE, -1.0)
+    binomial_row(BINOMIAL_ROWS_MAX, 0.3, rows)
+    binomial_row(0, 0.3, rows)
+    top = BINOMIAL_ROWS_MAX * (BINOMIAL_ROWS_MAX + 1) // 2
+    assert rows[0] == 1.0 and rows[top + BINOMIAL_ROWS_MAX] == 1.0
+    assert np.all(rows[1:top] == -1.0)
+
+
+@njit
+def _coin_counts(seed, n, p, reps):
+    out = np.empty(reps, dtype=np.int64)
+    for i in range(reps):
+        out[i] = coin_count(stream_key(seed, i, 77, 0, 0), n, p)
+    return out
+
+
+@pytest.mark.parametrize(("n", "p"), [(1, 0.5), (9, 0.44), (30, 0.05), (64, 0.9), (COIN_COUNT_MAX + 1, 0.2)])
+def test_coin_count_is_binomial(n, p):
+    """coin_count over many streams: mean and variance of Binomial(n, p) within 4 SE, and a
+    chi-square test of the whole pmf (cells with expected count >= 5)."""
+    reps = 40_000
+    x = _coin_counts(123, n, p, reps)
+    assert x.min() >= 0 and x.max() <= n
+    mean, var = n * p, n * p * (1 - p)
+    assert abs(x.mean() - mean) <= 4 * math.sqrt(var / reps)
+    # the sample variance's exact SE, from the binomial's fourth central moment
+    mu4 = var * (1 + 3 * (n - 2) * p * (1 - p))
+    assert abs(x.var(ddof=1) - var) <= 4 * math.sqrt((mu4 - var**2 * (reps - 3) / (reps - 1)) / reps)
+    counts = np.bincount(x, minlength=n + 1).astype(float)
+    expected = ss.binom.pmf(np.arange(n + 1), n, p) * reps
+    keep = expected >= 5
+    stat, pvalue = ss.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum())
+    assert pvalue > 1e-4, (stat, pvalue)
+
+
+def test_coin_count_integer_compare_is_the_uniform_compare():
+    """The integer threshold of coin_count says heads exactly when the coin's uniform
+    (k + 1/2) / 2**52 is below p, including p just above and below a coin's own uniform."""
+    key = int(stream_key(11, 0, 77, 5, 6))
+    us = []
+    for j in range(1, 41):
+        h = int(mix64(np.uint64((key + j * int(GOLDEN)) % 2**64)))
+        us.append(((h >> 12) + 0.5) / 2.0**52)
+    ps = [0.0, 1e-300, 0.3, 0.44, 0.5, 0.9, 1.0] + [u for u in us[:10]] + [math.nextafter(u, 2.0) for u in us[:10]]
+    for p in ps:
+        for n in (1, 7, 40):
+            assert coin_count(np.uint64(key), n, p) == sum(u < p for u in us[:n]), (p, n)
+
+
+def test_coin_count_is_monotone():
+    """More coins or a higher p never give fewer heads from the same key (common random numbers)."""
+    key = np.uint64(stream_key(5, 0, 77, 1, 2))
+    for p in (0.1, 0.44, 0.9):
+        heads = [coin_count(key, n, p) for n in range(0, 200)]
+        assert all(b - a in (0, 1) for a, b in zip(heads, heads[1:]))
+    for n in (5, 40, 150):
+        heads = [coin_count(key, n, p) for p in np.linspace(0.0, 1.0, 101)]
+        assert heads[0] == 0 and heads[-1] == n and all(b >= a for a, b in zip(heads, heads[1:]))
 
 
 @njit
 def _zig_draws(n, seed):
     st = np.empty(1, np.uint64)
-    aux = np.empty(1, np.uint64)
     st[0] = stream_key(seed, 0, 99, 0, 0)
     out = np.empty(n)
     for i in range(n):
-        out[i] = normal_zig(st, aux)
+        out[i] = normal_zig(st)
     return out
 
 
@@ -320,8 +393,7 @@ def test_normal_zig_is_standard_normal():
 
 def test_normal_zig_advances_its_stream_by_exactly_one():
     st = np.array([stream_key(3, 1, 99, 0, 0)], np.uint64)
-    aux = np.empty(1, np.uint64)
-    for _ in range(10_000):  # includes rejections, which draw from aux only
+    for _ in range(10_000):  # includes rejections, which draw from their own side stream only
         before = int(st[0])
-        normal_zig(st, aux)
+        normal_zig(st)
         assert (int(st[0]) - before) % 2**64 == int(GOLDEN)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from .kernels.layout import Calendar, Market, Pipeline, Seats, TerritoryParams, TerritoryRules
-from .kernels.params import capped_tables
 from .kernels.streams import NEVER
 from .scenario import Scenario
 from .state_checks import deal_key, starting_names
@@ -144,10 +143,6 @@ class DeriveContext:
     season: np.ndarray  # (H,) seasonality factor of each simulated month
     ramp: np.ndarray  # (K, R) padded
     ramp_len: np.ndarray  # (K,)
-    base_capacity: np.ndarray  # (K,) the scenario's own capacity ...
-    base_p_opp: np.ndarray  # (K,) ... and lead_to_opportunity, whose tables are ...
-    base_capped_cdf: np.ndarray  # (K, R+1, C) ... these (scipy's binomial CDF)
-    base_capped_len: np.ndarray  # (K, R+1)
 
 
 def _padded(rows: list[list[float]], pad: float, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
@@ -181,37 +176,6 @@ def _elementwise(fn, values: np.ndarray) -> np.ndarray:
     distinct, inverse = np.unique(values, return_inverse=True)
     out = np.array([fn(x) for x in distinct.tolist()], dtype=np.float64)
     return np.ascontiguousarray(out[inverse.reshape(-1)].reshape(values.shape))
-
-
-CAPPED_TABLE_MAX = 256  # largest worked-lead count with a precomputed opportunity CDF
-
-
-def _capped_tables(capacity: np.ndarray, p_opp: np.ndarray, ramp: np.ndarray, ramp_len: np.ndarray):
-    """CDFs of the opportunities among a capacity-bound rep's worked leads, per ramp level.
-
-    A rep whose leads exceed capacity works floor(capacity x f) of them; f takes one of the
-    ramp values (or 1 once ramped), so the Binomial(worked, p_opp) CDFs are few and fixed.
-    """
-    from scipy.special import bdtr  # binomial CDF
-
-    k_count, levels = ramp.shape[0], ramp.shape[1] + 1
-    lengths = np.zeros((k_count, levels), dtype=np.int64)
-    for k in range(k_count):
-        if not math.isfinite(capacity[k]):
-            continue
-        for j in range(levels):
-            f = ramp[k, j] if j < ramp_len[k] else 1.0
-            n = math.floor(capacity[k] * f)
-            if n <= CAPPED_TABLE_MAX:
-                lengths[k, j] = n + 1
-    cdf = np.ones((k_count, levels, max(1, int(lengths.max()))))
-    for k in range(k_count):
-        for j in range(levels):
-            n = lengths[k, j] - 1
-            if n >= 0:
-                cdf[k, j, : n + 1] = bdtr(np.arange(n + 1), n, p_opp[k])
-                cdf[k, j, n] = 1.0
-    return cdf, lengths
 
 
 _PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -277,10 +241,7 @@ def derive(raw: RawParams, ctx: DeriveContext) -> tuple[Market, TerritoryParams]
     """The kernel's per-draw groups from the raw parameters (every array with D rows).
 
     Months: lead_mean = seasonality x (1 + growth)^(t/12) x leads_per_month; rates per
-    month from annual ones; lognormal mu and sigma from mean and cv; CDFs from pmfs; the
-    capacity-bound opportunity tables per ramp level (scipy's binomial CDF for the
-    scenario's own capacity and lead_to_opportunity, :func:`kernels.params.capped_tables`
-    for drawn ones: the same law to about 1e-15).
+    month from annual ones; lognormal mu and sigma from mean and cv; CDFs from pmfs.
     """
     d_count, k_count = raw.leads.shape
     h = ctx.season.shape[0]
@@ -290,20 +251,6 @@ def derive(raw: RawParams, ctx: DeriveContext) -> tuple[Market, TerritoryParams]
     sigma2 = _elementwise(_log_variance, raw.deal_cv)
     hazard = np.where(np.arange(raw.band_annual.shape[-1])[None, None, :] < raw.band_n[None, :, None],
                       _elementwise(_band_hazard, raw.band_annual), 0.0)
-
-    # capacity tables: the scenario's own where a draw keeps its capacity and conversion
-    levels = ctx.ramp.shape[1] + 1
-    same = (raw.capacity == ctx.base_capacity[None, :]) & (raw.p_opp == ctx.base_p_opp[None, :])
-    width = ctx.base_capped_cdf.shape[-1]
-    if not same.all():
-        finite = np.isfinite(raw.capacity[~same])
-        if finite.any():
-            width = max(width, min(CAPPED_TABLE_MAX, int(np.floor(raw.capacity[~same][finite].max()))) + 1)
-    capped_cdf = np.ones((d_count, k_count, levels, width))
-    capped_cdf[:, :, :, : ctx.base_capped_cdf.shape[-1]] = ctx.base_capped_cdf[None]
-    capped_len = np.ascontiguousarray(np.broadcast_to(ctx.base_capped_len, (d_count, k_count, levels)).copy())
-    if not same.all():
-        capped_tables(raw.capacity, raw.p_opp, ctx.ramp, ctx.ramp_len, CAPPED_TABLE_MAX, ~same, capped_cdf, capped_len)
 
     def c(a, dtype=np.float64):
         return np.ascontiguousarray(a, dtype=dtype)
@@ -329,8 +276,6 @@ def derive(raw: RawParams, ctx: DeriveContext) -> tuple[Market, TerritoryParams]
         fill_cdf=_cdfs(raw.fill_pmf, raw.fill_n),
         fill_len=c(raw.fill_n, np.int64),
         band_hazard=c(hazard),
-        capped_cdf=c(capped_cdf),
-        capped_len=c(capped_len, np.int64),
         churn_month=_elementwise(monthly_hazard, raw.churn),
         expansion_month=_elementwise(_expansion_month, raw.expansion),
     )
@@ -387,10 +332,7 @@ def build_inputs(sc: Scenario) -> ModelInputs:
     season = np.asarray(spec.market.seasonality, dtype=np.float64)[[m - 1 for _, m in cal]]
     ramp, ramp_len = _padded([list(t.ramp) for t in terrs], 1.0)
     raw = _raw_params(sc)
-    base_capped_cdf, base_capped_len = _capped_tables(raw.capacity[0], raw.p_opp[0], ramp, ramp_len)
-    context = DeriveContext(season=arr(season), ramp=arr(ramp), ramp_len=arr(ramp_len, np.int64),
-                            base_capacity=arr(raw.capacity[0]), base_p_opp=arr(raw.p_opp[0]),
-                            base_capped_cdf=arr(base_capped_cdf), base_capped_len=arr(base_capped_len, np.int64))
+    context = DeriveContext(season=arr(season), ramp=arr(ramp), ramp_len=arr(ramp_len, np.int64))
     market, territories = derive(raw, context)
 
     until_rows = [[NEVER if u is None else u for u, _ in t.attrition_bands] for t in terrs]

@@ -48,8 +48,6 @@ class TerritoryParams(NamedTuple):
     fill_cdf: np.ndarray  # (D, K, F) CDF of months from departure to the replacement's start
     fill_len: np.ndarray  # (D, K) int64
     band_hazard: np.ndarray  # (D, K, B) monthly cumulative hazard -log(1 - h) of each attrition band (inf if h = 1)
-    capped_cdf: np.ndarray  # (D, K, R+1, C) CDF of Binomial(floor(capacity x f), p_opp) by ramp level (level R = ramped)
-    capped_len: np.ndarray  # (D, K, R+1) int64 entries in each CDF (0 = no table: unlimited or too large)
     churn_month: np.ndarray  # (D, K) monthly customer churn probability
     expansion_month: np.ndarray  # (D, K) monthly growth of retained ARR
 

@@ -29,8 +29,11 @@ from .streams import (
     deal_stream_key,
     key_uniform,
     mix64,
-    binomial_inv_logs,
+    BINOMIAL_ROWS_MAX,
+    BINOMIAL_ROWS_SIZE,
+    binomial_row,
     categorical_inv,
+    coin_count,
     normal_inv,
     normal_zig,
     POISSON_TABLE_MAX_MEAN,
@@ -38,8 +41,8 @@ from .streams import (
     poisson_inv,
     poisson_lookup,
     poisson_table,
+    row_lookup,
     skip,
-    table_lookup,
     substream_key,
     trial_key,
     uniform,
@@ -47,7 +50,7 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "7ae5dd1649cba4021eb9d4cbfb2adafd7f59536ed37566fbc3f6a7bc064b92ca"
+STREAMS_SHA256 = "b065c5f2229f3c0eb5c299bea01f9414bd9954bf56f2efaee9c8b5375fc6a01a"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
@@ -61,6 +64,7 @@ OPEN_DEAL_TAIL = 1e-12
 # a won deal's quarter-end coin is a side draw: a hash of its stream position with this salt,
 # so the stream advances as without the pull (same layout, same results when the pull is 0)
 _PULL_SALT = np.uint64(0x5851F42D4C957F2D)
+_WIN_SALT = np.uint64(0x2545F4914F6CDD1D)  # a rep-month's win coins: its stream key xor this starts their sequence
 # outcome codes of a traced deal (Trace.deals column 6)
 BOOKED_TO_OWNER, BOOKED_ORPHANED, LOST_ORPHANED, AFTER_HORIZON = 0, 1, 2, 3
 
@@ -107,21 +111,23 @@ def draw_occupant(st, tkey, seat_key, occupant, tenure0, sigma, until, hazard, n
 
 
 @njit(cache=True)
-def commission_payout(bookings, quota, rate, lo, mult, ntiers, cap):
+def commission_payout(bookings, quota, rate, lo, mult, row, ntiers, cap):
     """Commission on a period's ``bookings`` against its ``quota`` (money).
 
-    Tier i pays ``mult[i] x rate`` on the bookings between ``lo[i] x quota`` and the next
+    Tier i of the plan in row ``row`` of ``lo`` and ``mult`` (tiers by territory) pays
+    ``mult[row, i] x rate`` on the bookings between ``lo[row, i] x quota`` and the next
     tier's start (marginal tiers: accelerators above quota, a decelerator below a
     threshold). The total is capped at ``cap x rate x quota`` (cap = inf: no cap). With no
-    quota every booking falls in the top tier.
+    quota every booking falls in the top tier. The row is an index, not a slice, so the
+    inlined call makes no array view (and no reference counting) per settlement.
     """
     pay = 0.0
     for i in range(ntiers):
-        start = lo[i] * quota
+        start = lo[row, i] * quota
         if bookings <= start:
             break
-        end = lo[i + 1] * quota if i + 1 < ntiers else math.inf
-        pay += mult[i] * (min(bookings, end) - start)
+        end = lo[row, i + 1] * quota if i + 1 < ntiers else math.inf
+        pay += mult[row, i] * (min(bookings, end) - start)
     pay *= rate
     if cap < math.inf:
         pay = min(pay, cap * rate * quota)
@@ -129,14 +135,14 @@ def commission_payout(bookings, quota, rate, lo, mult, ntiers, cap):
 
 
 @njit(cache=True, inline="always")
-def deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len):
+def deal_value(st, k, deal_mu, deal_sigma, deal_values, deal_values_len):
     """Value of a won deal in territory ``k``: one draw of stream ``st`` (the layout is the same
     for both kinds): a resampled historical value (sorted, so the draw is monotone in the
     uniform), or a lognormal value from an exact ziggurat normal."""
     n = deal_values_len[k]
     if n > 0:
         return deal_values[k, min(int(uniform(st) * n), n - 1)]
-    return math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
+    return math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st))
 
 
 @njit(cache=True, inline="always")
@@ -161,7 +167,7 @@ def trace_deal(trace, created, k, s, occupant, due, value, outcome, pipeline):
 
 @njit(cache=True)
 def open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, deal_values, deal_values_len,
-               orphan_rate, quarter_pull, quarter_end, leave_at, tenure, occupants, st, aux, owner_pipe, owner_deals,
+               orphan_rate, quarter_pull, quarter_end, leave_at, tenure, occupants, st, owner_pipe, owner_deals,
                territory_pipe, territory_deals, from_pipeline, pipeline_end, trace):
     """Route the deals open at the start (SPEC section 9), in month 0 of a trial.
 
@@ -211,7 +217,7 @@ def open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, 
         value = pipe.amount[i]
         if math.isnan(value):
             st[0] = key + GOLDEN
-            value = deal_value(st, aux, k, deal_mu, deal_sigma, deal_values, deal_values_len)  # position 2
+            value = deal_value(st, k, deal_mu, deal_sigma, deal_values, deal_values_len)  # position 2
         if quarter_pull[k] > 0.0:
             due = quarter_pulled(due, key_uniform(mix64(key + GOLDEN * np.uint64(4))), quarter_pull[k], quarter_end)  # position 4
         s = pipe.owner[i]
@@ -273,8 +279,6 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
     fill_cdf = terr.fill_cdf[row]
     fill_len = terr.fill_len[row]
     band_hazard = terr.band_hazard[row]
-    capped_cdf = terr.capped_cdf[row]
-    capped_len = terr.capped_len[row]
     churn_month = terr.churn_month[row]
     expansion_month = terr.expansion_month[row]
     # rules, calendar and seats
@@ -295,7 +299,6 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
     S = seat_terr.shape[0]
     Y = fy_first.shape[0]
     st = np.empty(1, dtype=np.uint64)
-    aux = np.empty(1, dtype=np.uint64)  # scratch stream for the ziggurat's rare rejections
     tkey = trial_key(seed, trial)
     tracing = trace.rows.shape[0] > 0
     trace_row = np.full(S, -1, dtype=np.int64)  # row of each seat's current occupant in trace.occupants
@@ -311,10 +314,8 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
     skill = np.ones(S)
     quota_rep = np.zeros(S)  # monthly quota of the current occupant when fully ramped
     ramp_f = np.zeros(S)
-    # win probability min(1, win_rate x skill x downturn multiplier) and its logs, per seat
+    # win probability min(1, win_rate x skill x downturn multiplier), per seat
     p_win = np.zeros(S)
-    log_p_win = np.zeros(S)
-    log_q_win = np.zeros(S)
     year_bookings = np.zeros(S)  # credited to the current occupant in the current fiscal year
     year_quota = np.zeros(S)
     period_bookings = np.zeros(S)  # ... and in the current commission period
@@ -335,12 +336,18 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
     # arrays (same sums in the same order, so the same bits)
     mc = np.zeros((N_COUNTS, K), dtype=np.int64)
     mf = np.zeros((N_FLOWS, K))
-    # per territory and month: Poisson CDF tables of a fully ramped rep's opportunities and
-    # non-converting leads, shared by all such reps (length 0 = not built yet this month)
-    opp_table = np.empty((K, POISSON_TABLE_SIZE))
-    non_table = np.empty((K, POISSON_TABLE_SIZE))
-    opp_len = np.zeros(K, dtype=np.int64)
-    non_len = np.zeros(K, dtype=np.int64)
+    # per territory and month: the Poisson CDF table of a fully ramped rep's leads, shared by
+    # all such reps (length 0 = not built yet this month)
+    # (flat arrays with an offset per territory: a row slice per rep-month would be an array
+    # view, with its reference counting, in the hottest loop)
+    lead_table = np.empty(K * POISSON_TABLE_SIZE)
+    lead_len = np.zeros(K, dtype=np.int64)
+    # per territory: Binomial(n, lead_to_opportunity) CDF rows for the worked-lead counts n
+    # met in this trial, built on first use (a rep-month looks its opportunities up)
+    opp_rows = np.empty(K * BINOMIAL_ROWS_SIZE)
+    opp_row_built = np.zeros((K, BINOMIAL_ROWS_MAX + 1), dtype=np.bool_)
+    cycle_flat = cycle_cdf.reshape(-1)  # (K x C) sales-cycle CDFs, territory k's at k x C
+    cycle_width = cycle_cdf.shape[1]
 
     attainment[:, :] = np.nan
     tenure_out[:, :] = np.nan
@@ -404,10 +411,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                 p_win[s] = -1.0  # recompute below
             if active[s]:
                 if p_win[s] < 0.0 or in_downturn != was_in_downturn:
-                    pw = min(1.0, win_rate[k] * skill[s] * win_mult)
-                    p_win[s] = pw
-                    log_p_win[s] = math.log(pw) if pw > 0.0 else -math.inf
-                    log_q_win[s] = math.log1p(-pw) if pw < 1.0 else -math.inf
+                    p_win[s] = min(1.0, win_rate[k] * skill[s] * win_mult)
                 f = ramp[k, tenure[s]] if tenure[s] < ramp_len[k] else 1.0
                 ramp_f[s] = f
                 sum_f[k] += f
@@ -425,12 +429,12 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
         # months are known (as a win's are routed when it is won)
         if t == 0:
             open_deals(tkey, pipe, win_rate, cycle_cdf, cycle_len, deal_mu, deal_sigma, deal_values, deal_values_len,
-                       orphan_rate, quarter_pull, quarter_end, leave_at, tenure, occupants, st, aux, owner_pipe,
+                       orphan_rate, quarter_pull, quarter_end, leave_at, tenure, occupants, st, owner_pipe,
                        owner_deals, territory_pipe, territory_deals, flows[F_BOOKINGS_FROM_PIPELINE], pipeline_end, trace)
 
         # 3-4. demand; with no productive rep every lead goes unworked
         for k in range(K):
-            opp_len[k] = 0
+            lead_len[k] = 0
             if sum_f[k] <= 0.0:
                 st[0] = substream_key(tkey, PURPOSE_UNWORKED, k, t)
                 n = poisson_inv(uniform(st), lead_mean[t, k] * lead_mult)
@@ -445,38 +449,31 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
             k = seat_terr[s]
             f = ramp_f[s]
             if f > 0.0:
-                # 4-6. routing in proportion to f, capacity, funnel. Poisson thinning: the
-                # rep's leads that become opportunities and those that do not are
-                # independent Poissons, and wins are Binomial(opportunities, p_win): the
-                # binomial funnel exactly while every lead is worked. If capacity binds,
-                # the worked leads' opportunities are drawn afresh as Binomial(worked, p).
+                # 4-6. routing in proportion to f, capacity, funnel, as the model states it:
+                # the rep's leads (one Poisson), the worked ones within capacity, their
+                # opportunities (one Binomial, from this trial's table row for that many
+                # worked leads) and the wins among them (a coin per opportunity on the
+                # stream's salted sequence, so the deal draws below keep their places)
                 lam = lead_mean[t, k] * lead_mult * f / sum_f[k]
-                p = p_opp[k]
-                lam_opp = lam * p
-                lam_non = lam * (1.0 - p)
                 st[0] = substream_key(tkey, PURPOSE_REP_MONTH, seat_key[s], t)
-                if f == 1.0 and lam_opp < POISSON_TABLE_MAX_MEAN and lam_non < POISSON_TABLE_MAX_MEAN:
-                    if opp_len[k] == 0:  # shared by every fully ramped rep of the territory
-                        opp_len[k] = poisson_table(lam_opp, opp_table[k])
-                        non_len[k] = poisson_table(lam_non, non_table[k])
-                    opps = poisson_lookup(uniform(st), lam_opp, opp_table[k], opp_len[k])
-                    leads = opps + poisson_lookup(uniform(st), lam_non, non_table[k], non_len[k])
+                coins = st[0] ^ _WIN_SALT
+                if f == 1.0 and lam < POISSON_TABLE_MAX_MEAN:
+                    if lead_len[k] == 0:  # shared by every fully ramped rep of the territory
+                        lead_len[k] = poisson_table(lam, lead_table, k * POISSON_TABLE_SIZE)
+                    leads = poisson_lookup(uniform(st), lam, lead_table, lead_len[k], k * POISSON_TABLE_SIZE)
                 else:
-                    opps = poisson_inv(uniform(st), lam_opp)
-                    leads = opps + poisson_inv(uniform(st), lam_non)
-                u_wins = uniform(st)
+                    leads = poisson_inv(uniform(st), lam)
                 cap = capacity[k] * f
-                if leads <= cap:
-                    worked = leads
-                    skip(st, 1)
+                worked = leads if leads <= cap else int(math.floor(cap))
+                u_opps = uniform(st)
+                if worked <= BINOMIAL_ROWS_MAX:
+                    if not opp_row_built[k, worked]:
+                        binomial_row(worked, p_opp[k], opp_rows, k * BINOMIAL_ROWS_SIZE)
+                        opp_row_built[k, worked] = True
+                    opps = row_lookup(u_opps, opp_rows, worked, k * BINOMIAL_ROWS_SIZE)
                 else:
-                    worked = int(math.floor(cap))
-                    level = min(tenure[s], ramp_len[k])
-                    if capped_len[k, level] > 0:
-                        opps = table_lookup(uniform(st), capped_cdf[k, level], capped_len[k, level])
-                    else:
-                        opps = binomial_inv(uniform(st), worked, p)
-                wins = binomial_inv_logs(u_wins, opps, p_win[s], log_p_win[s], log_q_win[s])
+                    opps = binomial_inv(u_opps, worked, p_opp[k])
+                wins = coin_count(coins, opps, p_win[s])
                 mc[C_LEADS, k] += leads
                 mc[C_LEADS_UNWORKED, k] += leads - worked
                 mc[C_OPPORTUNITIES, k] += opps
@@ -493,12 +490,13 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                 owner_last = t + leave_at[s] - tenure[s]
                 n_values = deal_values_len[k]
                 empirical = n_values > 0  # decided once per rep-month (deal_value called here cost ~25% of the kernel)
+                cycle_at, cycle_n, mu_k, sigma_k = k * cycle_width, cycle_len[k], deal_mu[k], deal_sigma[k]
                 for _ in range(wins):
-                    lag = categorical_inv(uniform(st), cycle_cdf[k], cycle_len[k])
+                    lag = categorical_inv(uniform(st), cycle_flat, cycle_n, cycle_at)
                     if empirical:  # one draw either way, as deal_value
                         value = deal_values[k, min(int(uniform(st) * n_values), n_values - 1)]
                     else:
-                        value = math.exp(deal_mu[k] + deal_sigma[k] * normal_zig(st, aux))
+                        value = math.exp(mu_k + sigma_k * normal_zig(st))
                     # the orphan coin's place in the stream is kept, but it is only computed
                     # for a deal due after its owner leaves (key_uniform of the advanced
                     # key is the uniform the stream would have drawn)
@@ -533,7 +531,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
             # commission, settled at the period's end or when the rep leaves
             if period_end[t, k] or leaving:
                 pay = commission_payout(period_bookings[s], period_quota[s], commission_rate[k],
-                                        tier_lo[k], tier_mult[k], tier_count[k], commission_cap[k])
+                                        tier_lo, tier_mult, k, tier_count[k], commission_cap[k])
                 mf[F_COMMISSION, k] += pay
                 if fy_of_month[t] >= 0:
                     commission_earned[fy_of_month[t], s] += pay

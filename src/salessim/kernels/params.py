@@ -25,9 +25,9 @@ import math
 import numpy as np
 from numba import njit
 
-from .streams import binomial_pmf, draw_key, mix64, normal_inv, uniform
+from .streams import draw_key, mix64, normal_inv, uniform
 
-STREAMS_SHA256 = "7ae5dd1649cba4021eb9d4cbfb2adafd7f59536ed37566fbc3f6a7bc064b92ca"
+STREAMS_SHA256 = "b065c5f2229f3c0eb5c299bea01f9414bd9954bf56f2efaee9c8b5375fc6a01a"
 
 FAMILY_NORMAL, FAMILY_LOGNORMAL, FAMILY_GAMMA, FAMILY_BETA, FAMILY_UNIFORM, FAMILY_TRIANGULAR = range(6)
 SAMPLES_KEY = np.uint64(0x3C6EF372FE94F82B)  # the joint samples index stream of a draw
@@ -148,45 +148,3 @@ def sample_indices(seed, d0, n_samples, out):
     for j in range(out.shape[0]):
         st[0] = mix64(draw_key(seed, d0 + j) ^ SAMPLES_KEY)
         out[j] = min(int(uniform(st) * n_samples), n_samples - 1)
-
-
-@njit(cache=True)
-def binomial_cdf_table(n, p, out):
-    """CDF of Binomial(n, p) into ``out[:n + 1]`` (the last entry exactly 1), for the per-draw
-    capacity tables (:mod:`salessim.inputs`); accurate to about 1e-15."""
-    if p <= 0.0:
-        out[: n + 1] = 1.0
-        return
-    if p >= 1.0:
-        out[:n] = 0.0
-        out[n] = 1.0
-        return
-    f = math.exp(n * math.log1p(-p))
-    out[0] = f
-    for k in range(1, n):
-        f += binomial_pmf(float(k), float(n), p)
-        out[k] = f
-    out[n] = 1.0
-
-
-@njit(cache=True)
-def capped_tables(capacity, p_opp, ramp, ramp_len, table_max, redo, cdf, lengths):
-    """Per draw d and territory k with ``redo[d, k]``: the CDFs of Binomial(floor(capacity x f), p_opp)
-    per ramp level into ``cdf[d, k]`` and their lengths into ``lengths[d, k]`` (0 = no table)."""
-    D, K = capacity.shape
-    levels = ramp.shape[1] + 1
-    for d in range(D):
-        for k in range(K):
-            if not redo[d, k]:
-                continue
-            for j in range(levels):
-                cdf[d, k, j, :] = 1.0
-                lengths[d, k, j] = 0
-                if not math.isfinite(capacity[d, k]):
-                    continue
-                f = ramp[k, j] if j < ramp_len[k] else 1.0
-                n = int(math.floor(capacity[d, k] * f))
-                if n <= table_max:
-                    lengths[d, k, j] = n + 1
-                    binomial_cdf_table(n, p_opp[d, k], cdf[d, k, j])
-

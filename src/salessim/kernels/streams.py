@@ -35,7 +35,7 @@ _RECIP_SIZE = 1024
 # Purposes: one stream family per kind of randomness (common random numbers by name).
 PURPOSE_DOWNTURN = 1  # (month, 0): does a downturn start this month
 PURPOSE_OCCUPANT = 2  # (seat key, occupant): skill, departure time, time to fill the seat after them
-PURPOSE_REP_MONTH = 3  # (seat key, month): 3 Poisson lead streams, 2 binomials, then (cycle, size, orphan) per win
+PURPOSE_REP_MONTH = 3  # (seat key, month): leads, opportunities, then (cycle, size, orphan) per win; win coins on a salted sequence
 PURPOSE_UNWORKED = 4  # (territory, month): leads arriving while no rep can take them
 PURPOSE_CHURN = 5  # (territory, month): customers lost
 PURPOSE_PIPELINE = 6  # (deal id hash): an open deal's win, booking month, value and orphan coin (deal_stream_key)
@@ -134,26 +134,35 @@ _M7 = np.uint64(127)
 _AUX = np.uint64(0xD1B54A32D192ED03)
 
 
-@njit(cache=True)
-def normal_zig(st, aux):
+@njit(cache=True, inline="always")
+def normal_zig(st):
     """Standard normal by the ziggurat method: one uniform of ``st`` (its 64 bits give the
     layer and the abscissa) in about 98.8% of draws.
 
-    The rare rejections draw from ``aux`` (a length-1 uint64 scratch array), re-keyed from
-    this draw's hash, so ``st`` always advances by exactly one: the stream layout is fixed.
-    Exact (rejection sampling); several times cheaper than :func:`normal_inv` plus its tails.
+    The rare rejections draw from a side stream keyed from this draw's hash, so ``st``
+    always advances by exactly one: the stream layout is fixed. Exact (rejection sampling);
+    several times cheaper than :func:`normal_inv` plus its tails. Inlined: the accepted draw
+    is a compare and a multiply; a rejection is a call (with no array passed, so the inlined
+    code takes no reference counts).
     """
     st[0] += GOLDEN
     h = mix64(st[0])
-    rejected = False
+    i = int(h & _M7)
+    u = 2.0 * ((np.float64(h >> _S12) + 0.5) * _INV52) - 1.0
+    if abs(u) < _ZIG_R[i]:
+        return u * _ZIG_X[i]
+    return _normal_zig_rejected(h, i, u)
+
+
+@njit(cache=True)
+def _normal_zig_rejected(h, i, u):
+    """The ziggurat after its first test failed for the draw with hash ``h`` (layer i, abscissa u).
+
+    Its uniforms come from a side stream keyed from ``h``, never from the caller's stream.
+    """
+    aux = np.empty(1, dtype=np.uint64)
+    aux[0] = mix64(h ^ _AUX)
     while True:
-        i = int(h & _M7)
-        u = 2.0 * ((np.float64(h >> _S12) + 0.5) * _INV52) - 1.0
-        if abs(u) < _ZIG_R[i]:
-            return u * _ZIG_X[i]
-        if not rejected:  # the first rejection keys the side stream from this draw
-            aux[0] = mix64(h ^ _AUX)
-            rejected = True
         if i == 0:  # the base layer: sample the tail beyond r
             while True:
                 x = math.log(uniform(aux)) / _ZIG_TAIL
@@ -168,6 +177,10 @@ def normal_zig(st, aux):
             return x
         aux[0] += GOLDEN
         h = mix64(aux[0])
+        i = int(h & _M7)
+        u = 2.0 * ((np.float64(h >> _S12) + 0.5) * _INV52) - 1.0
+        if abs(u) < _ZIG_R[i]:
+            return u * _ZIG_X[i]
 
 
 @njit(cache=True)
@@ -304,46 +317,53 @@ def poisson_inv(u, lam):
     return k
 
 
-POISSON_TABLE_MAX_MEAN = 30.0  # shared tables are used for means below this (the sequential regime)
-POISSON_TABLE_SIZE = 128  # enough entries for a mean of 30 out to 1 - 1e-16
+POISSON_TABLE_MAX_MEAN = 100.0  # shared tables are used for means below this
+POISSON_TABLE_SIZE = 192  # more than the 99.9% quantile of a mean of 100 (131)
 
 
 @njit(cache=True, inline="always")
-def table_lookup(u, cdf, n):
-    """Smallest k < n with ``cdf[k] >= u`` (n - 1 if none): a branch-free count, vectorised."""
+def table_lookup(u, cdf, n, start=0):
+    """Smallest k < n with ``cdf[start + k] >= u`` (n - 1 if none): a branch-free count, vectorised.
+
+    ``start`` places the table inside a larger flat array (a kernel's tables of several
+    territories in one array: an offset, where a row slice would make an array view).
+    """
     k = 0
     for j in range(n - 1):
-        k += cdf[j] < u
+        k += cdf[start + j] < u
     return k
 
 
 @njit(cache=True)
-def poisson_table(lam, cdf):
+def poisson_table(lam, cdf, start=0):
     """Fill the head of the Poisson(lam) CDF (lam < POISSON_TABLE_MAX_MEAN) into ``cdf``; return its length.
 
-    Built by the same recurrence as :func:`poisson_inv`, and only until it covers 99.9%
-    of the mass: :func:`poisson_lookup` sends the rare uniform beyond it to
-    :func:`poisson_inv`, so a lookup always gives the same quantile as :func:`poisson_inv`.
-    Worth it when many draws share one mean (every fully ramped rep of a territory in a month).
+    Built by the recurrence :func:`poisson_inv` uses below a mean of 30, and only until it
+    covers 99.9% of the mass: :func:`poisson_lookup` sends the rare uniform beyond it to
+    :func:`poisson_inv`. Below 30 a lookup gives exactly :func:`poisson_inv`'s quantile; from
+    30 to 100, where :func:`poisson_inv` searches from the mode instead, the two agree to
+    rounding (exp(-lam) >= 4e-44: no underflow). Worth it when many draws share one mean
+    (every fully ramped rep of a territory in a month).
     """
+    # a fixed length (about the 99.9% quantile or more), so the recurrence runs without a
+    # data-dependent exit: its two short dependency chains are all that bounds it
+    n = min(POISSON_TABLE_SIZE, cdf.shape[0] - start, int(lam + 3.3 * math.sqrt(lam)) + 4)
     p = math.exp(-lam)
     f = p
-    cdf[0] = f
-    n = 1
-    while n < cdf.shape[0] and f < 0.999:
-        p *= lam * _RECIP[n]
+    cdf[start] = f
+    for j in range(1, n):
+        p *= lam * _RECIP[j]
         f += p
-        cdf[n] = f
-        n += 1
+        cdf[start + j] = f
     return n
 
 
 @njit(cache=True, inline="always")
-def poisson_lookup(u, lam, cdf, n):
+def poisson_lookup(u, lam, cdf, n, start=0):
     """Poisson(lam) quantile at u from the table head of :func:`poisson_table` (length n)."""
-    if u > cdf[n - 1]:
+    if u > cdf[start + n - 1]:
         return poisson_inv(u, lam)
-    return table_lookup(u, cdf, n)
+    return table_lookup(u, cdf, n, start)
 
 
 @njit(cache=True, inline="always")
@@ -424,14 +444,100 @@ def binomial_inv(u, n, p):
     return binomial_inv_logs(u, n, p, math.log(p), math.log1p(-p))
 
 
+BINOMIAL_ROWS_MAX = 64  # the largest n whose Binomial(n, p) CDF row a kernel keeps (rows 0..64: 2,145 entries)
+BINOMIAL_ROWS_SIZE = (BINOMIAL_ROWS_MAX + 1) * (BINOMIAL_ROWS_MAX + 2) // 2
+
+
 @njit(cache=True, inline="always")
-def categorical_inv(u, cdf, length):
-    """First index k with ``cdf[k] >= u`` among ``cdf[:length]`` (``cdf[length-1]`` is 1).
+def binomial_row_offset(n):
+    """Where row ``n`` (``n + 1`` entries) starts in a triangular table of :func:`binomial_row` rows."""
+    return n * (n + 1) // 2
+
+
+@njit(cache=True)
+def binomial_row(n, p, rows, base=0):
+    """Fill row ``n`` of the triangular table ``rows`` with the Binomial(n, p) CDF (n <= BINOMIAL_ROWS_MAX).
+
+    The pmf is built by its ratio recurrence from the likelier end ((1 - p)^n for p <= 1/2,
+    p^n otherwise: no underflow for n <= 64), then summed from 0; the last entry is exactly 1,
+    so :func:`table_lookup` of any uniform stays within 0..n. Rows are built on first use in
+    a trial and looked up for every rep-month that works ``n`` leads. ``base`` places the
+    table in a larger flat array (one table per territory).
+    """
+    o = base + binomial_row_offset(n)
+    if p <= 0.0 or n == 0:
+        rows[o : o + n + 1] = 1.0
+        return
+    if p >= 1.0:
+        rows[o : o + n] = 0.0
+        rows[o + n] = 1.0
+        return
+    q = 1.0 - p
+    if p <= 0.5:
+        r = p / q
+        prob = math.exp(n * math.log1p(-p))
+        rows[o] = prob
+        for k in range(n):
+            prob *= r * (n - k) * _RECIP[k + 1]
+            rows[o + k + 1] = prob
+    else:
+        r = q / p
+        prob = math.exp(n * math.log(p))
+        rows[o + n] = prob
+        for k in range(n, 0, -1):
+            prob *= r * k * _RECIP[n - k + 1]
+            rows[o + k - 1] = prob
+    f = 0.0
+    for k in range(n):
+        f += rows[o + k]
+        rows[o + k] = min(f, 1.0)  # a sum that rounds above 1 must not break the CDF's order
+    rows[o + n] = 1.0
+
+
+@njit(cache=True, inline="always")
+def row_lookup(u, rows, n, base=0):
+    """Binomial(n, p) quantile at u from row ``n`` of a :func:`binomial_row` table (at ``base``): a branch-free count."""
+    o = base + binomial_row_offset(n)
+    k = 0
+    for j in range(n):
+        k += rows[o + j] < u
+    return k
+
+
+COIN_COUNT_MAX = 4096  # more coins than this: one binomial inversion instead of a coin each
+
+
+@njit(cache=True, inline="always")
+def coin_count(key, n, p):
+    """How many of ``n`` coins with P(heads) = ``p`` land heads: Binomial(n, p), drawn as the
+    count of the first ``n`` uniforms of the Weyl sequence from ``key`` that fall below p.
+
+    One hash per coin, independent of each other (no serial chain as in an inversion's
+    search), so the loop vectorises; the count is monotone in both n (a longer run extends a
+    shorter one) and p. Beyond ``COIN_COUNT_MAX`` coins the first uniform of the sequence
+    inverts the Binomial instead. (Two coins per hash, from its 32-bit halves with exact
+    tie-breaking, measured slower: the tie bookkeeping costs more than the hash it saves.)
+    """
+    if n > COIN_COUNT_MAX:
+        return binomial_inv((np.float64(mix64(key + GOLDEN) >> _S12) + 0.5) * _INV52, n, p)
+    # a coin's uniform (k + 1/2) / 2**52 is below p exactly when its 52 bits k are below
+    # ceil(p 2**52 - 1/2) (p 2**52 - 1/2 is exact in doubles): an integer compare per coin
+    below = np.uint64(math.ceil(min(p, 1.0) * 4503599627370496.0 - 0.5)) if p > 0.0 else np.uint64(0)
+    heads = 0
+    for _ in range(n):
+        key += GOLDEN
+        heads += (mix64(key) >> _S12) < below
+    return heads
+
+
+@njit(cache=True, inline="always")
+def categorical_inv(u, cdf, length, start=0):
+    """First index k with ``cdf[start + k] >= u`` among ``length`` entries (the last is 1).
 
     Counted without branches (the number of entries below u), so a short pmf costs a
-    few compares and no mispredicted jumps.
+    few compares and no mispredicted jumps. ``start`` is an offset into a flat array.
     """
     k = 0
     for j in range(length - 1):
-        k += u > cdf[j]
+        k += u > cdf[start + j]
     return k
