@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+import zlib
+
 try:  # ISA-L's deflate writes standard zlib streams several times faster than zlib itself
-    from isal.isal_zlib import compress as _deflate
-    from isal.isal_zlib import decompress as _inflate  # noqa: F401 - stream.py reads chunks back with it
+    from isal import isal_zlib as _isal
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
-    from zlib import compress as _deflate
-    from zlib import decompress as _inflate  # noqa: F401
+    _isal = zlib
+_adler32 = _isal.adler32
+_inflate = _isal.decompress  # stream.py reads chunks back with it
 
 from ._files import commit, ensure_space, new_temp, refuse_special, remove_partials
 from .scenario import Scenario, ScenarioError
@@ -116,14 +118,48 @@ def _write(ds: xr.Dataset, tmp: str, pool: ThreadPoolExecutor) -> None:
 
 
 def _shuffled_deflate(block: np.ndarray, chunks: tuple[int, ...]) -> bytes:
-    """One HDF5 chunk through the shuffle and deflate filters (padded to the full chunk)."""
-    if block.shape[0] < chunks[0]:
-        full = np.zeros(chunks, dtype=block.dtype)
-        full[: block.shape[0]] = block
-        block = full
+    """One HDF5 chunk through the shuffle and deflate filters (padded with zeros to the full chunk).
+
+    The result is one zlib stream (RFC 1950) of the shuffled chunk, byte plane after byte
+    plane, exactly what HDF5's shuffle + deflate filters decode. Each plane is its own run
+    of deflate blocks: ISA-L level 1 where a sample of it compresses by at least
+    ``1 - _STORE_RATIO``, else stored as it is (zlib level 0). Most byte planes of money
+    (float64) are noise that deflate cannot shrink; storing them instead of searching them
+    for matches halves the cost of compressing a float chunk and leaves the file the same size.
+    """
     size = block.dtype.itemsize
-    shuffled = np.ascontiguousarray(block.reshape(-1).view(np.uint8).reshape(-1, size).T)
-    return _deflate(shuffled, _COMPLEVEL)
+    rows = np.ascontiguousarray(block).reshape(-1).view(np.uint8).reshape(-1, size)
+    pad = int(np.prod(chunks)) - rows.shape[0]
+    zeros = np.zeros(pad, dtype=np.uint8) if pad > 0 else None
+    pieces = [_ZLIB_HEADER]
+    check = 1
+    for k in range(size):
+        plane = np.ascontiguousarray(rows[:, k])  # the shuffle: byte k of every value
+        check = _adler32(plane, check)
+        pieces.append(_deflate_blocks(plane))
+        if zeros is not None:  # the padding of a partial chunk: deflate's best case
+            check = _adler32(zeros, check)
+            pieces.append(_deflate_blocks(zeros, sample=False))
+    pieces.append(_ZLIB_END + check.to_bytes(4, "big"))
+    return b"".join(pieces)
+
+
+_ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, fastest (RFC 1950)
+_ZLIB_END = b"\x01\x00\x00\xff\xff"  # an empty final stored block (RFC 1951), then the Adler-32 of the data
+_SAMPLE_BYTES = 8192  # what a byte plane's compressibility is judged on
+_STORE_RATIO = 0.9  # a plane whose sample deflates to more than this fraction is stored
+
+
+def _deflate_blocks(data: np.ndarray, sample: bool = True) -> bytes:
+    """Raw deflate blocks of ``data`` ending on a byte boundary, not final (a sync flush),
+    so that runs of blocks concatenate into one stream. A fresh compressor for each run:
+    no back-reference reaches into the runs before it."""
+    head = data[:_SAMPLE_BYTES]
+    if not sample or len(_isal.compress(head, _COMPLEVEL)) <= _STORE_RATIO * head.size:
+        packer = _isal.compressobj(_COMPLEVEL, _isal.DEFLATED, -15)
+    else:
+        packer = zlib.compressobj(0, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
 
 
 _PLAIN_KINDS = "iuf"  # data variables the parts writer stores as they are (ints, unsigned, floats)
@@ -176,29 +212,26 @@ def _cf_time(values: np.ndarray) -> tuple[np.ndarray, dict]:
 
 
 def _create(tmp: str):
-    """A new netCDF4 file for :func:`_write_parts` (an h5netcdf ``File`` open for writing)."""
-    import h5netcdf
+    """A new netCDF4 file for :func:`_write_parts` (an h5py ``File`` open for writing, as a context manager)."""
+    from . import _netcdf
 
-    return h5netcdf.File(tmp, "w")
+    return _netcdf.create(tmp)
 
 
 def _write_parts(parts, tmp: str, pool: ThreadPoolExecutor) -> None:
-    """Write :class:`~salessim.engine.ResultParts` as netCDF4-style HDF5 with h5netcdf (no xarray).
+    """Write :class:`~salessim.engine.ResultParts` as netCDF4-style HDF5 with h5py (no xarray, no h5netcdf).
 
     The file is the one ``xarray.Dataset(*parts).to_netcdf(engine="h5netcdf")`` with
-    :func:`_encoding` would give: one dimension scale per dimension, coordinates listed in each
-    variable's ``coordinates`` attribute, months as ``days since`` the first, NaN as the fill
-    value of floats, per-trial variables in chunks of :func:`_trial_chunks` (their gzip +
-    shuffle chunks compressed on all cores and written raw), everything else gzip-compressed
-    by HDF5.
+    :func:`_encoding` would give (:mod:`salessim._netcdf` lays it out object for object as
+    h5netcdf does): one dimension scale per dimension, coordinates listed in each
+    variable's ``coordinates`` attribute, months as ``days since`` the first, NaN as the
+    fill value of floats, per-trial variables in chunks of :func:`_trial_chunks` (their
+    gzip + shuffle chunks compressed on all cores while the structure is written, then
+    written raw), everything else gzip-compressed by HDF5.
     """
-    import h5py
+    from ._netcdf import Variable, write
 
     folder = Path(tmp).parent
-    sizes: dict[str, int] = {}
-    for dims, data, _ in (*parts.coords.values(), *parts.data_vars.values()):
-        for d, n in zip(dims, np.shape(data)):
-            sizes.setdefault(d, n)
     other_coords = [name for name, (dims, _, _) in parts.coords.items() if tuple(dims) != (name,)]
     per_trial = [name for name, (dims, _, _) in parts.data_vars.items() if dims[0] == "trial"]
     small_bytes = sum(np.asarray(data).nbytes for name, (_, data, _) in parts.data_vars.items() if name not in per_trial)
@@ -213,50 +246,38 @@ def _write_parts(parts, tmp: str, pool: ThreadPoolExecutor) -> None:
         blocks[name] = (chunks, [pool.submit(_shuffled_deflate, data[start : start + chunks[0]], chunks)
                                  for start in range(0, data.shape[0], chunks[0])])
 
-    def attached(dims) -> str | None:  # xarray lists every coordinate whose dimensions the variable has
-        names = sorted(c for c in other_coords if set(parts.coords[c][0]) <= set(dims))
-        return " ".join(names) or None
+    gzip = {"compression": "gzip", "compression_opts": _COMPLEVEL, "shuffle": True}
+    coords = {}
+    for name, (dims, data, attrs) in parts.coords.items():
+        data = np.asarray(data)
+        attrs = dict(attrs)
+        if data.dtype.kind == "M":
+            data, cf = _cf_time(data)
+            attrs |= cf
+        storage = {"chunks": (int(min(data.shape[0], _TRIAL_CHUNK_BYTES // 8)),)} | gzip if name == "trial" else {}
+        coords[name] = Variable(tuple(dims), data, attrs, storage)
+    data_vars = {}
+    for name, (dims, data, attrs) in parts.data_vars.items():
+        data = np.asarray(data)
+        attrs = dict(attrs)
+        listed = sorted(c for c in other_coords if set(parts.coords[c][0]) <= set(dims))  # as xarray lists them
+        if listed:
+            attrs["coordinates"] = " ".join(listed)
+        storage = dict(gzip)
+        if data.dtype.kind == "f":
+            storage["fillvalue"] = np.nan  # as xarray writes floats
+        if name in blocks:
+            storage["chunks"] = blocks[name][0]
+        data_vars[name] = Variable(tuple(dims), data, attrs, storage, raw=name in blocks)
 
     with _create(tmp) as f:
-        f.dimensions = sizes
-        for key, value in parts.attrs.items():
-            f.attrs[key] = value
-        for name, (dims, data, attrs) in parts.coords.items():  # in order: readers list them as created
-            data = np.asarray(data)
-            attrs = dict(attrs)
-            kw: dict = {}
-            if data.dtype.kind == "M":
-                data, cf = _cf_time(data)
-                attrs |= cf
-            dtype = h5py.string_dtype() if data.dtype.kind == "O" else data.dtype  # variable-length UTF-8, as xarray
-            if name == "trial":
-                kw = {"chunks": (int(min(sizes["trial"], _TRIAL_CHUNK_BYTES // 8)),), "compression": "gzip",
-                      "compression_opts": _COMPLEVEL, "shuffle": True}
-            var = f.create_variable(name, tuple(dims), dtype, **kw)
-            var[...] = data
-            for key, value in attrs.items():
-                var.attrs[key] = value
-        for name, (dims, data, attrs) in parts.data_vars.items():
-            data = np.asarray(data)
-            fill = {"fillvalue": np.nan} if data.dtype.kind == "f" else {}
-            coords = attached(dims)
-            if name in blocks:
-                chunks, pending = blocks[name]
-                var = f.create_variable(name, tuple(dims), data.dtype, chunks=chunks, compression="gzip",
-                                        compression_opts=_COMPLEVEL, shuffle=True, **fill)
-            else:
-                var = f.create_variable(name, tuple(dims), data.dtype, compression="gzip", compression_opts=_COMPLEVEL,
-                                        shuffle=True, **fill)
-                var[...] = data
-            for key, value in attrs.items():
-                var.attrs[key] = value
-            if coords:
-                var.attrs["coordinates"] = coords
-            if name in blocks:
-                done = [future.result() for future in pending]
-                ensure_space(folder, sum(len(b) for b in done), "the results file")
-                for i, block in enumerate(done):
-                    var._h5ds.id.write_direct_chunk((i * chunks[0],) + (0,) * (data.ndim - 1), block)
+        written = write(f, data_vars, coords, parts.attrs)
+        for name, (chunks, pending) in blocks.items():
+            done = [future.result() for future in pending]
+            ensure_space(folder, sum(len(b) for b in done), "the results file")
+            dset = written[name].id
+            for i, block in enumerate(done):
+                dset.write_direct_chunk((i * chunks[0],) + (0,) * (len(chunks) - 1), block)
 
 
 def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
