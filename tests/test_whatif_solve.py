@@ -144,3 +144,27 @@ def test_cli_solve_user_errors(tmp_path, args, message):
     assert res.exit_code == 2, res.output
     assert message in res.output and "Traceback" not in res.output
     assert not out.exists()
+
+
+def test_points_cut_after_the_target_year_give_the_full_runs_bits(monkeypatch):
+    """Each point runs only through the target's fiscal year; the model is causal, so the
+    target's mean and SE at every point, the path and the answer are exactly those of full
+    runs, and only the headline means of the later years are left out (NaN)."""
+    import importlib
+
+    solve_module = importlib.import_module("salessim.whatif.solve")  # the module (the package exports the function)
+    sc = salessim.load_scenario("scenarios/baseline.yaml")
+    args = (sc, "hiring_plan.1.hires", 0, 12, "p_goal[2028] >= 0.9")
+    cut = solve(*args, trials=300)
+    monkeypatch.setattr(solve_module, "truncated", lambda scenario, last: scenario)
+    full = solve(*args, trials=300)
+    assert cut.value == full.value and cut.met == full.met
+    assert cut.path.values == full.path.values
+    assert np.array_equal(cut.path.means, full.path.means) and np.array_equal(cut.path.ses, full.path.ses)
+    years = list(cut.path.years)
+    assert years == [2027, 2028, 2029] and list(full.path.years) == years
+    kept = years.index(2028) + 1
+    assert np.array_equal(cut.path.headline_mean[:, :, :kept], full.path.headline_mean[:, :, :kept])
+    assert np.isnan(cut.path.headline_mean[:, :, kept:]).all()
+    assert np.isfinite(full.path.headline_mean[:, :, kept:]).all()
+    assert cut.path.dataset(cut).attrs["simulated_through_fiscal_year"] == 2028

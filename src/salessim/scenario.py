@@ -53,6 +53,8 @@ __all__ = [
     "HirePlanEntry",
     "load_scenario",
     "key_reference",
+    "truncated",
+    "truncated_data",
 ]
 
 PMF_TOLERANCE = 1e-9
@@ -1608,3 +1610,28 @@ def key_reference() -> str:
     for title, model, prefix in sections:
         out += [f"### {title}", "", "| key | meaning | unit | default |", "|---|---|---|---|", *_rows(model, prefix), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def truncated_data(scenario: Scenario, through: int | None) -> dict:
+    """The scenario's data cut after month index ``through`` (None: as it is).
+
+    The goal keeps the fiscal years still inside (the year in progress at ``start`` included); hiring-plan entries that would
+    start later keep their place with zero hires, so the random-stream keys of every
+    other entry are unchanged and the months kept are simulated exactly as before.
+    """
+    data = copy.deepcopy(scenario.data)
+    data["hiring_plan"] = [dict(e) for e in data.get("hiring_plan") or []]
+    if through is not None and through + 1 < scenario.horizon_months:
+        horizon = through + 1
+        years = [y for y, _, last in scenario.fiscal_year_spans() if last < horizon]
+        data["horizon_months"] = horizon
+        data["goal"] = dict(data["goal"], annual=list(scenario.spec.goal.annual[: len(years)]))
+        for entry in data["hiring_plan"]:
+            if scenario.month_index(entry["month"]) >= horizon:
+                entry.update(month=scenario.spec.start, hires=0)
+    return data
+
+
+def truncated(scenario: Scenario, through: int | None) -> Scenario:
+    """:func:`truncated_data` as a scenario."""
+    return Scenario.from_dict(truncated_data(scenario, through), scenario.source)

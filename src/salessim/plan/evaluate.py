@@ -20,7 +20,6 @@ which no metric counts), so the cost of labelling is paid once per batch, not pe
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,7 +27,7 @@ import numpy as np
 from ..engine import _buffers, run_chunk, to_dataset
 from ..inputs import build_inputs
 from ..kernels.month import N_COUNTS, N_FLOWS
-from ..scenario import Scenario, ScenarioError
+from ..scenario import Scenario, ScenarioError, truncated, truncated_data
 from ..summary import trial_values
 from .errors import PlanError
 from .objective import Objective
@@ -38,31 +37,6 @@ __all__ = ["PlanLayout", "Evaluator", "Plan", "truncated_data", "truncated"]
 
 Plan = tuple[int, ...]
 _BATCH_BYTES = 64 * 2**20  # target size of one batch's buffers
-
-
-def truncated_data(scenario: Scenario, through: int | None) -> dict:
-    """The scenario's data cut after month index ``through`` (None: as it is).
-
-    The goal keeps the fiscal years still inside (the year in progress at ``start`` included); hiring-plan entries that would
-    start later keep their place with zero hires, so the random-stream keys of every
-    other entry are unchanged and the months kept are simulated exactly as before.
-    """
-    data = copy.deepcopy(scenario.data)
-    data["hiring_plan"] = [dict(e) for e in data.get("hiring_plan") or []]
-    if through is not None and through + 1 < scenario.horizon_months:
-        horizon = through + 1
-        years = [y for y, _, last in scenario.fiscal_year_spans() if last < horizon]
-        data["horizon_months"] = horizon
-        data["goal"] = dict(data["goal"], annual=list(scenario.spec.goal.annual[: len(years)]))
-        for entry in data["hiring_plan"]:
-            if scenario.month_index(entry["month"]) >= horizon:
-                entry.update(month=scenario.spec.start, hires=0)
-    return data
-
-
-def truncated(scenario: Scenario, through: int | None) -> Scenario:
-    """:func:`truncated_data` as a scenario."""
-    return Scenario.from_dict(truncated_data(scenario, through), scenario.source)
 
 
 class PlanLayout:
