@@ -15,18 +15,15 @@ import pytest
 import scipy.stats as ss
 
 from salessim.kernels.streams import (
-    BINOMIAL_ROWS_MAX,
-    BINOMIAL_ROWS_SIZE,
-    COIN_COUNT_MAX,
     GOLDEN,
+    LEAD_COINS_MAX,
     binomial_inv,
-    binomial_row,
     categorical_inv,
-    coin_count,
+    coin_threshold,
+    funnel_coins,
     mix64,
     normal_inv,
     poisson_inv,
-    row_lookup,
     stream_key,
     uniform,
 )
@@ -284,86 +281,75 @@ def test_poisson_table_lookup_is_the_quantile_up_to_rounding(lam):
     assert not bad, bad[:5]
 
 
-ROW_NS = [0, 1, 2, 5, 17, 30, 63, 64]
-
-
-def test_binomial_rows_are_binomial_quantiles():
-    """row_lookup on a binomial_row gives the Binomial(n, p) quantile (the kernel's opportunities)."""
-    rows = np.zeros(BINOMIAL_ROWS_SIZE)
-    us = np.concatenate([U_GRID, U_TAILS])
-    bad = []
-    for p in BINOMIAL_PS:
-        for n in ROW_NS:
-            binomial_row(n, p, rows)
-            o = n * (n + 1) // 2
-            assert rows[o + n] == 1.0 and np.all(np.diff(rows[o : o + n + 1]) >= 0.0), (n, p)
-            for u in us:
-                k = row_lookup(float(u), rows, n)
-                if not _quantile_ok(k, float(u), ss.binom.ppf(u, n, p), lambda j: ss.binom.cdf(j, n, p)):
-                    bad.append((n, p, float(u), k))
-    assert not bad, bad[:10]
-
-
-def test_binomial_rows_do_not_overlap():
-    """Building one row of the triangular table leaves every other row as it was."""
-    rows = np.full(BINOMIAL_ROWS_SIZE, -1.0)
-    binomial_row(BINOMIAL_ROWS_MAX, 0.3, rows)
-    binomial_row(0, 0.3, rows)
-    top = BINOMIAL_ROWS_MAX * (BINOMIAL_ROWS_MAX + 1) // 2
-    assert rows[0] == 1.0 and rows[top + BINOMIAL_ROWS_MAX] == 1.0
-    assert np.all(rows[1:top] == -1.0)
-
-
 @njit
-def _coin_counts(seed, n, p, reps):
-    out = np.empty(reps, dtype=np.int64)
+def _funnel_counts(seed, n, p_opp, p_win, reps):
+    out = np.empty((reps, 2), dtype=np.int64)
     for i in range(reps):
-        out[i] = coin_count(stream_key(seed, i, 77, 0, 0), n, p)
+        out[i, 0], out[i, 1] = funnel_coins(stream_key(seed, i, 77, 0, 0), n, p_opp, p_win)
     return out
 
 
-@pytest.mark.parametrize(("n", "p"), [(1, 0.5), (9, 0.44), (30, 0.05), (64, 0.9), (COIN_COUNT_MAX + 1, 0.2)])
-def test_coin_count_is_binomial(n, p):
-    """coin_count over many streams: mean and variance of Binomial(n, p) within 4 SE, and a
-    chi-square test of the whole pmf (cells with expected count >= 5)."""
-    reps = 40_000
-    x = _coin_counts(123, n, p, reps)
-    assert x.min() >= 0 and x.max() <= n
+def _binomial_ok(x, n, p, reps):
+    """Mean and variance of Binomial(n, p) within 4 SE, and a chi-square test of the pmf."""
     mean, var = n * p, n * p * (1 - p)
-    assert abs(x.mean() - mean) <= 4 * math.sqrt(var / reps)
-    # the sample variance's exact SE, from the binomial's fourth central moment
-    mu4 = var * (1 + 3 * (n - 2) * p * (1 - p))
-    assert abs(x.var(ddof=1) - var) <= 4 * math.sqrt((mu4 - var**2 * (reps - 3) / (reps - 1)) / reps)
-    counts = np.bincount(x, minlength=n + 1).astype(float)
-    expected = ss.binom.pmf(np.arange(n + 1), n, p) * reps
-    keep = expected >= 5
-    stat, pvalue = ss.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum())
-    assert pvalue > 1e-4, (stat, pvalue)
+    assert abs(x.mean() - mean) <= 4 * math.sqrt(var / reps + 1e-300)
+    mu4 = var * (1 + 3 * (n - 2) * p * (1 - p))  # the sample variance's exact SE, from the fourth central moment
+    assert abs(x.var(ddof=1) - var) <= 4 * math.sqrt(max(mu4 - var**2 * (reps - 3) / (reps - 1), 0.0) / reps) + 1e-12
+    if var > 0 and n <= 200:
+        counts = np.bincount(x, minlength=n + 1).astype(float)
+        expected = ss.binom.pmf(np.arange(n + 1), n, p) * reps
+        keep = expected >= 5
+        stat, pvalue = ss.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum())
+        assert pvalue > 1e-4, (stat, pvalue)
 
 
-def test_coin_count_integer_compare_is_the_uniform_compare():
-    """The integer threshold of coin_count says heads exactly when the coin's uniform
-    (k + 1/2) / 2**52 is below p, including p just above and below a coin's own uniform."""
+@pytest.mark.parametrize(("n", "p_opp", "p_win"), [(1, 0.5, 0.5), (5, 0.45, 0.44), (8, 0.3, 1.0), (9, 0.45, 0.44),
+                                                   (31, 0.05, 0.9), (33, 0.9, 0.2), (70, 0.45, 0.3),
+                                                   (LEAD_COINS_MAX + 1, 0.2, 0.4)])
+def test_funnel_coins_are_the_binomial_funnel(n, p_opp, p_win):
+    """Over many streams: opportunities ~ Binomial(n, p_opp), wins ~ Binomial(n, p_opp p_win)
+    (and wins <= opportunities), each within 4 SE in mean and variance and by chi-square;
+    the blocks of 8 and 32 and the two-inversion path for many leads alike."""
+    reps = 40_000
+    x = _funnel_counts(123, n, p_opp, p_win, reps)
+    opps, wins = x[:, 0], x[:, 1]
+    assert opps.min() >= 0 and opps.max() <= n and np.all(wins <= opps)
+    _binomial_ok(opps, n, p_opp, reps)
+    _binomial_ok(wins, n, p_opp * p_win, reps)
+
+
+def test_funnel_coins_compare_each_leads_uniform():
+    """The integer thresholds say opportunity or win exactly when the lead's uniform
+    (k + 1/2) / 2**52 is below p_opp or p_opp x p_win, including p just at a lead's own uniform."""
     key = int(stream_key(11, 0, 77, 5, 6))
     us = []
     for j in range(1, 41):
         h = int(mix64(np.uint64((key + j * int(GOLDEN)) % 2**64)))
         us.append(((h >> 12) + 0.5) / 2.0**52)
-    ps = [0.0, 1e-300, 0.3, 0.44, 0.5, 0.9, 1.0] + [u for u in us[:10]] + [math.nextafter(u, 2.0) for u in us[:10]]
+    ps = [0.0, 1e-300, 0.3, 0.44, 0.5, 0.9, 1.0] + us[:8] + [math.nextafter(u, 2.0) for u in us[:8]]
     for p in ps:
-        for n in (1, 7, 40):
-            assert coin_count(np.uint64(key), n, p) == sum(u < p for u in us[:n]), (p, n)
+        assert coin_threshold(p) == (0 if p <= 0 else math.ceil(min(p, 1.0) * 2.0**52 - 0.5))
+        for n in (1, 7, 8, 9, 32, 33, 40):
+            for p_win in (1.0, 0.5):
+                opps, wins = funnel_coins(np.uint64(key), n, p, p_win)
+                assert opps == sum(u < p for u in us[:n]), (p, n)
+                assert wins == sum(u < p * p_win for u in us[:n]), (p, n, p_win)
 
 
-def test_coin_count_is_monotone():
-    """More coins or a higher p never give fewer heads from the same key (common random numbers)."""
+def test_funnel_coins_are_monotone():
+    """More worked leads, a higher p_opp or a higher p_win never give fewer opportunities or
+    wins from the same key (common random numbers)."""
     key = np.uint64(stream_key(5, 0, 77, 1, 2))
-    for p in (0.1, 0.44, 0.9):
-        heads = [coin_count(key, n, p) for n in range(0, 200)]
-        assert all(b - a in (0, 1) for a, b in zip(heads, heads[1:]))
+    for p_opp, p_win in ((0.1, 0.5), (0.45, 0.44), (0.9, 0.9)):
+        counts = [funnel_coins(key, n, p_opp, p_win) for n in range(0, 200)]
+        assert all(b[0] - a[0] in (0, 1) and b[1] - a[1] in (0, 1) for a, b in zip(counts, counts[1:]))
     for n in (5, 40, 150):
-        heads = [coin_count(key, n, p) for p in np.linspace(0.0, 1.0, 101)]
-        assert heads[0] == 0 and heads[-1] == n and all(b >= a for a, b in zip(heads, heads[1:]))
+        by_opp = [funnel_coins(key, n, p, 0.5) for p in np.linspace(0.0, 1.0, 101)]
+        assert by_opp[0] == (0, 0) and by_opp[-1][0] == n
+        assert all(b[0] >= a[0] and b[1] >= a[1] for a, b in zip(by_opp, by_opp[1:]))
+        by_win = [funnel_coins(key, n, 0.45, p) for p in np.linspace(0.0, 1.0, 101)]
+        assert len({o for o, _ in by_win}) == 1 and by_win[0][1] == 0 and by_win[-1][1] == by_win[-1][0]
+        assert all(b[1] >= a[1] for a, b in zip(by_win, by_win[1:]))
 
 
 @njit

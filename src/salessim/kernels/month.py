@@ -29,11 +29,8 @@ from .streams import (
     deal_stream_key,
     key_uniform,
     mix64,
-    BINOMIAL_ROWS_MAX,
-    BINOMIAL_ROWS_SIZE,
-    binomial_row,
     categorical_inv,
-    coin_count,
+    funnel_coins,
     normal_inv,
     normal_zig,
     POISSON_TABLE_MAX_MEAN,
@@ -41,7 +38,6 @@ from .streams import (
     poisson_inv,
     poisson_lookup,
     poisson_table,
-    row_lookup,
     skip,
     substream_key,
     trial_key,
@@ -50,7 +46,7 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "b065c5f2229f3c0eb5c299bea01f9414bd9954bf56f2efaee9c8b5375fc6a01a"
+STREAMS_SHA256 = "68ab29a25937421f140af005ce406d2b53a69cad87eec00877c643623083ac8a"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)
@@ -64,7 +60,7 @@ OPEN_DEAL_TAIL = 1e-12
 # a won deal's quarter-end coin is a side draw: a hash of its stream position with this salt,
 # so the stream advances as without the pull (same layout, same results when the pull is 0)
 _PULL_SALT = np.uint64(0x5851F42D4C957F2D)
-_WIN_SALT = np.uint64(0x2545F4914F6CDD1D)  # a rep-month's win coins: its stream key xor this starts their sequence
+_COIN_SALT = np.uint64(0x2545F4914F6CDD1D)  # a rep-month's lead coins: its stream key xor this starts their sequence
 # outcome codes of a traced deal (Trace.deals column 6)
 BOOKED_TO_OWNER, BOOKED_ORPHANED, LOST_ORPHANED, AFTER_HORIZON = 0, 1, 2, 3
 
@@ -342,10 +338,6 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
     # view, with its reference counting, in the hottest loop)
     lead_table = np.empty(K * POISSON_TABLE_SIZE)
     lead_len = np.zeros(K, dtype=np.int64)
-    # per territory: Binomial(n, lead_to_opportunity) CDF rows for the worked-lead counts n
-    # met in this trial, built on first use (a rep-month looks its opportunities up)
-    opp_rows = np.empty(K * BINOMIAL_ROWS_SIZE)
-    opp_row_built = np.zeros((K, BINOMIAL_ROWS_MAX + 1), dtype=np.bool_)
     cycle_flat = cycle_cdf.reshape(-1)  # (K x C) sales-cycle CDFs, territory k's at k x C
     cycle_width = cycle_cdf.shape[1]
 
@@ -450,13 +442,12 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
             f = ramp_f[s]
             if f > 0.0:
                 # 4-6. routing in proportion to f, capacity, funnel, as the model states it:
-                # the rep's leads (one Poisson), the worked ones within capacity, their
-                # opportunities (one Binomial, from this trial's table row for that many
-                # worked leads) and the wins among them (a coin per opportunity on the
-                # stream's salted sequence, so the deal draws below keep their places)
+                # the rep's leads (one Poisson), the worked ones within capacity, and a coin
+                # per worked lead for opportunity and win (on the stream's salted sequence,
+                # so the deal draws below keep their places whatever the counts)
                 lam = lead_mean[t, k] * lead_mult * f / sum_f[k]
                 st[0] = substream_key(tkey, PURPOSE_REP_MONTH, seat_key[s], t)
-                coins = st[0] ^ _WIN_SALT
+                coins = st[0] ^ _COIN_SALT
                 if f == 1.0 and lam < POISSON_TABLE_MAX_MEAN:
                     if lead_len[k] == 0:  # shared by every fully ramped rep of the territory
                         lead_len[k] = poisson_table(lam, lead_table, k * POISSON_TABLE_SIZE)
@@ -465,15 +456,7 @@ def simulate_trial(seed, trial, row, market, terr, rules, cal, seats, pipe, out,
                     leads = poisson_inv(uniform(st), lam)
                 cap = capacity[k] * f
                 worked = leads if leads <= cap else int(math.floor(cap))
-                u_opps = uniform(st)
-                if worked <= BINOMIAL_ROWS_MAX:
-                    if not opp_row_built[k, worked]:
-                        binomial_row(worked, p_opp[k], opp_rows, k * BINOMIAL_ROWS_SIZE)
-                        opp_row_built[k, worked] = True
-                    opps = row_lookup(u_opps, opp_rows, worked, k * BINOMIAL_ROWS_SIZE)
-                else:
-                    opps = binomial_inv(u_opps, worked, p_opp[k])
-                wins = coin_count(coins, opps, p_win[s])
+                opps, wins = funnel_coins(coins, worked, p_opp[k], p_win[s])
                 mc[C_LEADS, k] += leads
                 mc[C_LEADS_UNWORKED, k] += leads - worked
                 mc[C_OPPORTUNITIES, k] += opps

@@ -35,7 +35,7 @@ _RECIP_SIZE = 1024
 # Purposes: one stream family per kind of randomness (common random numbers by name).
 PURPOSE_DOWNTURN = 1  # (month, 0): does a downturn start this month
 PURPOSE_OCCUPANT = 2  # (seat key, occupant): skill, departure time, time to fill the seat after them
-PURPOSE_REP_MONTH = 3  # (seat key, month): leads, opportunities, then (cycle, size, orphan) per win; win coins on a salted sequence
+PURPOSE_REP_MONTH = 3  # (seat key, month): leads, then (cycle, size, orphan) per win; a coin per worked lead on a salted sequence
 PURPOSE_UNWORKED = 4  # (territory, month): leads arriving while no rep can take them
 PURPOSE_CHURN = 5  # (territory, month): customers lost
 PURPOSE_PIPELINE = 6  # (deal id hash): an open deal's win, booking month, value and orphan coin (deal_stream_key)
@@ -444,90 +444,57 @@ def binomial_inv(u, n, p):
     return binomial_inv_logs(u, n, p, math.log(p), math.log1p(-p))
 
 
-BINOMIAL_ROWS_MAX = 64  # the largest n whose Binomial(n, p) CDF row a kernel keeps (rows 0..64: 2,145 entries)
-BINOMIAL_ROWS_SIZE = (BINOMIAL_ROWS_MAX + 1) * (BINOMIAL_ROWS_MAX + 2) // 2
+LEAD_COINS_MAX = 4096  # more worked leads than this: two binomial inversions instead of a coin each
+_COIN_SCALE = 4503599627370496.0  # 2**52
 
 
 @njit(cache=True, inline="always")
-def binomial_row_offset(n):
-    """Where row ``n`` (``n + 1`` entries) starts in a triangular table of :func:`binomial_row` rows."""
-    return n * (n + 1) // 2
+def coin_threshold(p):
+    """The 52-bit threshold of a coin with P(heads) = p: a coin whose hash has top 52 bits k
+    is heads exactly when its uniform (k + 1/2) / 2**52 (as :func:`uniform` maps a hash) is
+    below p, i.e. when k < ceil(p 2**52 - 1/2) (exact in doubles)."""
+    return np.uint64(math.ceil(min(p, 1.0) * _COIN_SCALE - 0.5)) if p > 0.0 else np.uint64(0)
 
 
-@njit(cache=True)
-def binomial_row(n, p, rows, base=0):
-    """Fill row ``n`` of the triangular table ``rows`` with the Binomial(n, p) CDF (n <= BINOMIAL_ROWS_MAX).
+@njit(cache=True, inline="always")
+def funnel_coins(key, n, p_opp, p_win):
+    """(opportunities, wins) among ``n`` worked leads: one coin per lead, from the Weyl
+    sequence that starts at ``key`` (coin j hashes ``key + (j + 1) x GOLDEN``, as the
+    ``j + 1``-th :func:`uniform` of a stream at ``key`` would).
 
-    The pmf is built by its ratio recurrence from the likelier end ((1 - p)^n for p <= 1/2,
-    p^n otherwise: no underflow for n <= 64), then summed from 0; the last entry is exactly 1,
-    so :func:`table_lookup` of any uniform stays within 0..n. Rows are built on first use in
-    a trial and looked up for every rep-month that works ``n`` leads. ``base`` places the
-    table in a larger flat array (one table per territory).
+    Lead j becomes an opportunity when its uniform is below ``p_opp`` and a win when it is
+    below ``p_opp x p_win``, so opportunities ~ Binomial(n, p_opp) and, given them, wins ~
+    Binomial(opportunities, p_win), exactly (SPEC section 3.6). The counts are monotone in
+    n (a longer run extends a shorter one), p_opp and p_win, which keeps common random
+    numbers tight. The coins are hashed in fixed blocks of 8 or 32 with the leads beyond
+    ``n`` masked out: the constant trip count vectorises without the mispredicted loop
+    exits of a run of ``n`` (measured 1.7x faster than a Binomial lookup plus a coin per
+    opportunity). Beyond ``LEAD_COINS_MAX`` leads the sequence's first two uniforms invert
+    the two binomials instead.
     """
-    o = base + binomial_row_offset(n)
-    if p <= 0.0 or n == 0:
-        rows[o : o + n + 1] = 1.0
-        return
-    if p >= 1.0:
-        rows[o : o + n] = 0.0
-        rows[o + n] = 1.0
-        return
-    q = 1.0 - p
-    if p <= 0.5:
-        r = p / q
-        prob = math.exp(n * math.log1p(-p))
-        rows[o] = prob
-        for k in range(n):
-            prob *= r * (n - k) * _RECIP[k + 1]
-            rows[o + k + 1] = prob
-    else:
-        r = q / p
-        prob = math.exp(n * math.log(p))
-        rows[o + n] = prob
-        for k in range(n, 0, -1):
-            prob *= r * k * _RECIP[n - k + 1]
-            rows[o + k - 1] = prob
-    f = 0.0
-    for k in range(n):
-        f += rows[o + k]
-        rows[o + k] = min(f, 1.0)  # a sum that rounds above 1 must not break the CDF's order
-    rows[o + n] = 1.0
-
-
-@njit(cache=True, inline="always")
-def row_lookup(u, rows, n, base=0):
-    """Binomial(n, p) quantile at u from row ``n`` of a :func:`binomial_row` table (at ``base``): a branch-free count."""
-    o = base + binomial_row_offset(n)
-    k = 0
-    for j in range(n):
-        k += rows[o + j] < u
-    return k
-
-
-COIN_COUNT_MAX = 4096  # more coins than this: one binomial inversion instead of a coin each
-
-
-@njit(cache=True, inline="always")
-def coin_count(key, n, p):
-    """How many of ``n`` coins with P(heads) = ``p`` land heads: Binomial(n, p), drawn as the
-    count of the first ``n`` uniforms of the Weyl sequence from ``key`` that fall below p.
-
-    One hash per coin, independent of each other (no serial chain as in an inversion's
-    search), so the loop vectorises; the count is monotone in both n (a longer run extends a
-    shorter one) and p. Beyond ``COIN_COUNT_MAX`` coins the first uniform of the sequence
-    inverts the Binomial instead. (Two coins per hash, from its 32-bit halves with exact
-    tie-breaking, measured slower: the tie bookkeeping costs more than the hash it saves.)
-    """
-    if n > COIN_COUNT_MAX:
-        return binomial_inv((np.float64(mix64(key + GOLDEN) >> _S12) + 0.5) * _INV52, n, p)
-    # a coin's uniform (k + 1/2) / 2**52 is below p exactly when its 52 bits k are below
-    # ceil(p 2**52 - 1/2) (p 2**52 - 1/2 is exact in doubles): an integer compare per coin
-    below = np.uint64(math.ceil(min(p, 1.0) * 4503599627370496.0 - 0.5)) if p > 0.0 else np.uint64(0)
-    heads = 0
-    for _ in range(n):
-        key += GOLDEN
-        heads += (mix64(key) >> _S12) < below
-    return heads
+    if n > LEAD_COINS_MAX:
+        opps = binomial_inv((np.float64(mix64(key + GOLDEN) >> _S12) + 0.5) * _INV52, n, p_opp)
+        wins = binomial_inv((np.float64(mix64(key + GOLDEN + GOLDEN) >> _S12) + 0.5) * _INV52, opps, p_win)
+        return opps, wins
+    t_opp = coin_threshold(p_opp)
+    t_win = coin_threshold(p_opp * p_win)
+    opps = 0
+    wins = 0
+    if n <= 8:
+        for j in range(8):
+            bits = mix64(key + GOLDEN * np.uint64(j + 1)) >> _S12
+            live = j < n
+            opps += live & (bits < t_opp)
+            wins += live & (bits < t_win)
+        return opps, wins
+    for start in range(0, n, 32):
+        for j in range(32):
+            i = start + j
+            bits = mix64(key + GOLDEN * np.uint64(i + 1)) >> _S12
+            live = i < n
+            opps += live & (bits < t_opp)
+            wins += live & (bits < t_win)
+    return opps, wins
 
 
 @njit(cache=True, inline="always")
