@@ -20,6 +20,8 @@ for the libraries of plots, reports, what-ifs or calibration.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 
 import click
@@ -37,6 +39,10 @@ class _Group(click.Group):
     Commands in :data:`LAZY_COMMANDS` are imported on first use.
     """
 
+    def main(self, *args, **kwargs):
+        _freeze_objects_at_exit()
+        return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
@@ -52,6 +58,29 @@ class _Group(click.Group):
         except MemoryError:
             raise UserError("not enough memory for this run: use fewer trials (-n), smaller chunks "
                             "(--chunk-trials) or run --stream") from None
+
+
+def _freeze_objects_at_exit() -> None:
+    """Make the interpreter's exit after a command take milliseconds instead of 0.2-0.4 s.
+
+    When Python exits it runs full garbage collections that walk every object still alive;
+    after a kernel call that is well over 100,000 objects (Numba's typing and compiler
+    state), which took 0.2 s on an idle machine here and 0.4 s on a busy one, a tenth of a
+    warm ``salessim run``. :func:`gc.freeze` as the last exit handler moves them out of
+    the collector's reach. Nothing is lost: every object is still released by reference
+    counting, files are closed and output flushed before this point, handlers registered
+    earlier (weakref finalizers, logging) run after it as before, and the memory of
+    objects in reference cycles goes back to the operating system with the process. It
+    is registered once, when a command runs, so a program that imports the CLI (or a
+    test session invoking it many times) is affected only at its own exit.
+    """
+    global _exit_handler_registered
+    if not _exit_handler_registered:
+        atexit.register(gc.freeze)
+        _exit_handler_registered = True
+
+
+_exit_handler_registered = False
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
