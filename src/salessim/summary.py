@@ -290,13 +290,14 @@ def uncertainty_rows(items: list[dict], groups: np.ndarray) -> list[dict]:
 
 
 def _month_sum(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[:, idx, :].sum(axis=1)`` (trials, territories), bit for bit, in about half the time.
+    """``values[:, idx, :].sum(axis=1)`` (trials, territories), bit for bit, without copying the months.
 
     ``values`` is (trial, month, territory), ``idx`` a fiscal year's month positions. With
     more than one territory NumPy's sum adds the months one after another (its inner loop
-    runs over the territories, a few elements, which is what makes it slow), so adding whole
-    (trial, territory) slices month by month, in the same order, gives the same floats; with
-    one territory NumPy sums each trial's contiguous months pairwise, so that case keeps ``sum``.
+    runs over the few territories), so adding whole (trial, territory) slices month by month,
+    in the same order and from zero, gives the same floats, without the fancy-indexed copy
+    (the baseline's ``trial_values``: 0.18 -> 0.14 s); with one territory NumPy sums each
+    trial's contiguous months pairwise, so that case keeps ``sum``.
     """
     if values.shape[2] < 2 or idx.size < 2 or np.any(np.diff(idx) != 1):
         return values[:, idx, :].sum(axis=1)
