@@ -289,6 +289,25 @@ def uncertainty_rows(items: list[dict], groups: np.ndarray) -> list[dict]:
     return rows
 
 
+def _month_sum(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[:, idx, :].sum(axis=1)`` (trials, territories), bit for bit, without copying the months.
+
+    ``values`` is (trial, month, territory), ``idx`` a fiscal year's month positions. With
+    more than one territory NumPy's sum adds the months one after another (its inner loop
+    runs over the few territories), so adding whole (trial, territory) slices month by month,
+    in the same order and from zero, gives the same floats, without the fancy-indexed copy
+    (the baseline's ``trial_values``: 0.18 -> 0.14 s); with one territory NumPy sums each
+    trial's contiguous months pairwise, so that case keeps ``sum``.
+    """
+    if values.shape[2] < 2 or idx.size < 2 or np.any(np.diff(idx) != 1):
+        return values[:, idx, :].sum(axis=1)
+    # from zero, as sum does (so an all -0.0 year gives +0.0), in sum's dtype (int32 -> int64)
+    total = np.zeros((values.shape[0], values.shape[2]), dtype=np.result_type(values.dtype.type(0).sum()))
+    for m in range(int(idx[0]), int(idx[-1]) + 1):
+        total += values[:, m, :]
+    return total
+
+
 def trial_values(ds: xr.Dataset) -> list[dict]:
     """Every summary metric as one value per trial (``values``), with its labels.
 
@@ -306,10 +325,14 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
         rows.append({"section": section, "metric": metric, "period": period, "territory": territory, "unit": unit,
                      "values": np.asarray(values, dtype=np.float64), "constant": metric in ("goal", "bookings_actual")})
 
+    sums: dict[tuple[str, int], np.ndarray] = {}
+
     def fy_sum(name, idx):  # (trials, territories); ``y`` is the fiscal year's position in the loop below
         if "month" not in ds.dims(name):  # a --keep yearly Dataset holds the fiscal-year totals
             return ds.year(name, y)
-        return ds.values(name)[:, idx, :].sum(axis=1)
+        if (name, y) not in sums:  # several rows read the same year's totals (funnel and territory sections)
+            sums[name, y] = _month_sum(ds.values(name), idx)
+        return sums[name, y]
 
     def fy_end(name, last):  # (trials, territories) in the fiscal year's last month
         if "month" not in ds.dims(name):

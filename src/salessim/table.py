@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -45,6 +46,25 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
 
 
+def _natural_widths(headers: list[str], rows: list[list[Text]], width: int) -> list[int] | None:
+    """Each column's width (the widest of its header and cells) when the table at those
+    widths fits in ``width`` terminal cells, else None.
+
+    rich gives a table that fits exactly these widths and wraps nothing; passing them (with
+    ``no_wrap``) saves it measuring and wrapping every cell (a third of the render time) and
+    prints the same characters. A table that does not fit, or a cell with a line break or a
+    tab, is left to rich's own layout (columns shrunk, cells wrapped).
+    """
+    widths = [cell_len(h) for h in headers]
+    for cells in rows:
+        for k, cell in enumerate(cells):
+            if "\n" in cell.plain or "\t" in cell.plain:
+                return None
+            widths[k] = max(widths[k], cell.cell_len)
+    padding, borders = 2 * len(widths), len(widths) + 1  # one space either side of a cell; the vertical rules
+    return widths if sum(widths) + padding + borders <= width else None
+
+
 def render_summary(ds_or_attrs, table: pd.DataFrame | list[dict], saved_to: Path | None = None,
                    console: Console | None = None) -> None:
     """Print ``table`` (from :func:`~salessim.summary.summarize`, or its rows as dicts from
@@ -65,18 +85,22 @@ def render_summary(ds_or_attrs, table: pd.DataFrame | list[dict], saved_to: Path
         out = Table(title=None if title is None else terminal(title), title_justify="left", show_lines=False)
         columns = [("metric", "left"), ("period", "left")] + ([("territory", "left")] if per_territory else [])
         columns += [("mean", "right"), ("± se", "right"), ("P10", "right"), ("P50", "right"), ("P90", "right"), ("unit", "left")]
-        for col, justify in columns:
-            out.add_column(col, justify=justify)
-        previous_period = None
+        lines = []
         for row in rows:
-            if previous_period is not None and row["period"] != previous_period:
-                out.add_section()
-            previous_period = row["period"]
             unit = row["unit"]
             cells = [row["metric"], row["period"]] + ([row["territory"]] if per_territory else [])
             cells += [format_value(row[c], unit) for c in ("mean", "se", "p10", "p50", "p90")]
             cells.append("" if unit in _PERCENT_UNITS else unit)
-            out.add_row(*map(terminal, cells))
+            lines.append((row["period"], [terminal(c) for c in cells]))
+        widths = _natural_widths([col for col, _ in columns], [cells for _, cells in lines], console.width)
+        for k, (col, justify) in enumerate(columns):
+            out.add_column(col, justify=justify, width=widths and widths[k], no_wrap=widths is not None)
+        previous_period = None
+        for period, cells in lines:
+            if previous_period is not None and period != previous_period:
+                out.add_section()
+            previous_period = period
+            out.add_row(*cells)
         console.print(out)
     if saved_to is not None:
         console.print(Text("results saved to ").append_text(terminal(saved_to)))
