@@ -13,6 +13,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m compileall -q src  # an editable install writes no bytecode; with PYTHONDONTWRITEBYTECODE set, every run would compile salessim
 	touch $(STAMP)
 
 run: $(STAMP)
