@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="salessim-whatif-") as name:
         tmp = Path(name)
         sides = {"before": export(args.ref, tmp / "before"), "after": ROOT / "src"}
+        for src in sides.values():  # both sides with bytecode, as an install has it (PYTHONDONTWRITEBYTECODE may be set)
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True)
         run_args = ["run", str(SCENARIO), "-n", str(args.trials), "-o", str(tmp / "out.h5")]
         for side, src in sides.items():  # warm-up: compile or load from the cache
             if not ("run" in args.skip and "solve" in args.skip and side not in args.stream_sides):

@@ -227,6 +227,11 @@ class StreamWriter:
         for name, block in enc.blocks.items():
             var = f.variables[name]
             var._h5ds.id.write_direct_chunk((enc.trial0,) + (0,) * (len(var.dimensions) - 1), block)
+        # the chunks and their index reach the file before ``trials`` counts them: HDF5 may
+        # write a dirty object header (the attribute) out of its cache at any time, and a
+        # process killed after that but before the chunk index was written would leave a
+        # file that claims trials it does not hold (they would read as fill values)
+        self._flush()
         f.attrs["trials"] = stop
         self._flush()
         self.done = stop
