@@ -46,7 +46,7 @@ from .streams import (
 
 # The samplers are compiled into these kernels, but Numba's cache only watches this file:
 # keep this equal to the SHA-256 of streams.py so a sampler change recompiles the model.
-STREAMS_SHA256 = "68ab29a25937421f140af005ce406d2b53a69cad87eec00877c643623083ac8a"
+STREAMS_SHA256 = "9555693ef78d96041c5240a8ca7d66661cf4eaacf14adebec172e39037906749"
 
 (C_HEADCOUNT, C_HIRES, C_DEPARTURES, C_OPEN_REQS, C_LEADS, C_LEADS_UNWORKED, C_OPPORTUNITIES, C_WINS,
  C_NEW_CUSTOMERS, C_CHURNED_CUSTOMERS) = range(10)

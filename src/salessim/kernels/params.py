@@ -27,7 +27,7 @@ from numba import njit
 
 from .streams import draw_key, mix64, normal_inv, uniform
 
-STREAMS_SHA256 = "68ab29a25937421f140af005ce406d2b53a69cad87eec00877c643623083ac8a"
+STREAMS_SHA256 = "9555693ef78d96041c5240a8ca7d66661cf4eaacf14adebec172e39037906749"
 
 FAMILY_NORMAL, FAMILY_LOGNORMAL, FAMILY_GAMMA, FAMILY_BETA, FAMILY_UNIFORM, FAMILY_TRIANGULAR = range(6)
 SAMPLES_KEY = np.uint64(0x3C6EF372FE94F82B)  # the joint samples index stream of a draw

@@ -370,8 +370,8 @@ def poisson_lookup(u, lam, cdf, n, start=0):
 def _binomial_inv_low(u, n, p, log_p, log_q):
     """Binomial(n, p) quantile for 0 < p <= 0.5, given log(p) and log(1 - p).
 
-    Inlined: the short search up from 0 is every rep-month's win count, and the call cost
-    about 2% of the model kernel; the rarer search from the mode stays a call.
+    Inlined: the short search up from 0 is the common case (churn counts, many-lead
+    funnels, open deals); the rarer search from the mode stays a call.
     """
     r = p / (1.0 - p)
     if n * p < 30.0:
