@@ -303,3 +303,16 @@ def test_rerun_of_a_file_that_starts_at_a_later_trial(scenario, tmp_path):
                               seed=int(back.attrs["seed"]), first_trial=int(back.attrs["first_trial"]))
     for name in back.data_vars:
         xr.testing.assert_identical(again[name], back[name])
+
+
+def test_file_trial_chunk_reads_only_tables_along_trial(tmp_path):
+    """A scenario with actuals writes actual_bookings (fiscal_year, territory): its tiny chunk
+    must not set the step of chunked readers (summary of a midyear file read 2 trials at a time)."""
+    from salessim.results import file_trial_chunk
+
+    sc = salessim.load_scenario("scenarios/midyear.yaml")
+    path = salessim.save_results(salessim.simulate(sc, trials=60, seed=0), tmp_path / "m.h5")
+    with h5py.File(path, "r") as f:
+        assert f["actual_bookings"].chunks is not None and f["actual_bookings"].chunks[0] < 60
+        trial_chunks = {f[name].chunks[0] for name in ("bookings", "attainment", "pipeline_end")}
+    assert file_trial_chunk(path) == min(trial_chunks) == 60

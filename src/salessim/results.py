@@ -377,7 +377,13 @@ def file_trial_chunk(path: str | os.PathLike, default: int = 10_000) -> int:
     try:
         with h5py.File(path, "r") as f:
             for var in f.values():
-                if isinstance(var, h5py.Dataset) and var.ndim >= 2 and var.chunks and var.shape[0] > 0:
+                if not (isinstance(var, h5py.Dataset) and var.ndim >= 2 and var.chunks and var.shape[0] > 0):
+                    continue
+                try:  # only tables along trial: a (fiscal_year, territory) table's chunk says nothing about trials
+                    first = [scale.name for scale in var.dims[0].values()]
+                except Exception:
+                    continue
+                if "/trial" in first:
                     sizes.append(var.chunks[0])
     except OSError:
         return default
