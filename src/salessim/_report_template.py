@@ -52,7 +52,9 @@ FIGURES = """<section id="figures">
 </section>
 """
 
-TEMPLATE = """<!DOCTYPE html>
+# The start of every report page, through the opening of its header: the same document
+# head and page style for the results report and the fit report (crm/_report_template.py).
+PAGE_START = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -64,7 +66,9 @@ TEMPLATE = """<!DOCTYPE html>
 <body>
 <main>
 <header>
-  <h1>{{ name }}</h1>
+"""
+
+TEMPLATE = PAGE_START + """  <h1>{{ name }}</h1>
   {% if description %}<p class="lede">{{ description }}</p>{% endif %}
   <p class="meta">{{ "{:,}".format(trials) }} simulated futures, seed {{ seed }} &middot; {{ horizon }} &middot;
      results created {{ created }} &middot; salessim {{ version }}</p>

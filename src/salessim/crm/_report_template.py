@@ -1,20 +1,8 @@
 """The Jinja2 template of the fit report; the page style is the results report's, so both look alike."""
 
-from .._report_template import FIGURES, STYLE
+from .._report_template import FIGURES, PAGE_START
 
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="salessim {{ version }}">
-<title>{{ title }}</title>
-""" + STYLE + """
-</head>
-<body>
-<main>
-<header>
-  <h1>{{ title }}</h1>
+TEMPLATE = PAGE_START + """  <h1>{{ title }}</h1>
   <p class="lede">As of {{ as_of }}: history {{ history }}; the calibrated scenario starts {{ start }}.</p>
   <p class="meta">{% for f in files %}{{ f.role }}: {{ f.path }} ({{ "{:,}".format(f.rows) }} rows read){% if not loop.last %} &middot; {% endif %}{% endfor %} &middot; salessim {{ version }} &middot; {{ created }}</p>
   <nav><a href="#fitted">Fitted numbers</a><a href="#figures">Figures</a><a href="#sources">Where each number comes from</a><a href="#import">Import</a></nav>
