@@ -6,11 +6,13 @@ kernel's own scratch memory is per trial. :mod:`salessim.stream` runs chunk by c
 a file when even the results would not fit.
 
 The way out has two steps: :func:`run_buffers` (the kernel's arrays) and
-:func:`result_parts` (every variable of the registry, the coordinates and the provenance
+:func:`result_parts` (the registry's stored variables, the coordinates and the provenance
 as plain ``(dims, array, attrs)`` tuples, the netCDF data model). :func:`to_dataset` wraps
-those parts in an ``xarray.Dataset``; ``salessim run`` writes them to the results file and
-summarises them without building one, so it never imports xarray or pandas
-(:func:`salessim.results.write_parts`, :func:`salessim.summary.rows_of_parts`).
+those parts in an ``xarray.Dataset`` and adds the derived money variables
+(:mod:`salessim.derived`); ``salessim run`` writes the parts to the results file and
+summarises them without building one, so it never imports xarray or pandas and never
+makes the derived arrays (:func:`salessim.results.write_parts`,
+:func:`salessim.summary.rows_of_parts`).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import numba
 import numpy as np
 
 from . import __version__
+from ._numba_start import first_kernel_call
 from .inputs import ModelInputs, build_inputs
 from .kernels.layout import Outputs, Trace
 from .kernels.month import N_COUNTS, N_FLOWS, simulate_chunk, simulate_trial
 from .scenario import Scenario
-from .variables import VARIABLES
+from .derived import DERIVED, DERIVED_FROM, add_derived, derived_values  # noqa: F401 (add_derived: part of this module's API)
+from .variables import VARIABLES, by_name
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -149,7 +153,8 @@ def _run_into(inputs: ModelInputs, seed: int, trial0: int, out: dict[str, np.nda
     outputs = Outputs(**{name: out[name] for name in Outputs._fields})
     previous = numba.set_parallel_chunksize(TRIALS_PER_TASK)
     try:
-        simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_groups(chunk), outputs)
+        with first_kernel_call():
+            simulate_chunk(np.uint64(seed), np.int64(trial0), *inputs.kernel_groups(chunk), outputs)
     finally:
         numba.set_parallel_chunksize(previous)
     if chunk.parameter_values is not None:
@@ -327,40 +332,8 @@ def provenance(scenario: Scenario, seed: int, trials: int, first_trial: int) -> 
     }
 
 
-def derived_values(values: dict[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
-    """The registry's derived variables (trial, month, territory) from the kernel's ones:
-    counts and money times per-territory prices, and the sums of their parts."""
-    terrs = scenario.territories
-
-    def per_territory(prices):
-        return np.array(prices, dtype=np.float64)[None, None, :]
-
-    headcount = values["headcount"]
-    out = {
-        "base_pay": headcount * per_territory([t.base_salary_annual / 12.0 for t in terrs]),
-        "hiring_cost": values["hires"] * per_territory([t.hiring_cost for t in terrs]),
-        "overhead": headcount * per_territory([t.overhead_per_rep_month for t in terrs]),
-        "cost_of_sale": values["bookings"] * per_territory([t.cost_of_sale_rate for t in terrs]),
-        "revenue": values["revenue_new"] + values["revenue_existing"],
-    }
-    out["sales_cost"] = out["base_pay"] + values["commission"] + out["hiring_cost"] + out["overhead"] + out["cost_of_sale"]
-    return out
-
-
-def add_derived(ds: xr.Dataset, scenario: Scenario) -> xr.Dataset:
-    """Add the registry's derived variables to a Dataset of the kernel's variables (:func:`derived_values`)."""
-    values = derived_values({name: ds[name].values for name in
-                             ("headcount", "hires", "bookings", "revenue_new", "revenue_existing", "commission")}, scenario)
-    out = ds.copy()
-    for var in VARIABLES:
-        if var.source == "derived":
-            out[var.name] = (var.dims, values[var.name].astype(var.dtype, copy=False), _attrs(var, scenario))
-    return out[[v.name for v in VARIABLES if v.name in out]]
-
-
 def _attrs(var, scenario: Scenario) -> dict[str, str]:
-    return {"units": var.units.format(currency=scenario.spec.currency), "long_name": var.long_name,
-            "description": var.description}
+    return var.attrs(scenario.spec.currency)
 
 
 class ResultParts(NamedTuple):
@@ -374,7 +347,8 @@ class ResultParts(NamedTuple):
 
 
 def result_parts(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> ResultParts:
-    """Label a run's kernel outputs (the buffers of :func:`_buffers`) with the registry, without xarray.
+    """Label a run's kernel outputs (the buffers of :func:`_buffers`) with the registry, without xarray:
+    the stored variables, which are what a results file holds (no derived ones).
 
     The arrays are used in place where their dtype is the registry's (no copy).
     """
@@ -393,19 +367,26 @@ def result_parts(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int
         else:
             data = arrays[var.source][var.index]
         values[var.name] = np.ascontiguousarray(data, dtype=var.dtype)
-    values |= {name: a.astype(np.float64, copy=False) for name, a in derived_values(values, scenario).items()}
     data_vars = {var.name: (var.dims, values[var.name], _attrs(var, scenario)) for var in VARIABLES if var.name in values}
     coords = {name: ((dims,), data, {"long_name": _COORD_NAMES[name]})
               for name, (dims, data) in coordinates(scenario, np.arange(first_trial, first_trial + trials)).items()}
     return ResultParts(data_vars, coords, provenance(scenario, seed, trials, first_trial))
 
 
-def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0) -> xr.Dataset:
-    """Label a run's kernel outputs (the buffers of :func:`_buffers`) as the results Dataset."""
+def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray], *, seed: int, first_trial: int = 0,
+               derived: bool = True) -> xr.Dataset:
+    """Label a run's kernel outputs (the buffers of :func:`_buffers`) as the results Dataset:
+    :func:`result_parts` and, unless ``derived`` is false (what a file stores), the derived variables."""
     import xarray as xr
 
     parts = result_parts(scenario, arrays, seed=seed, first_trial=first_trial)
-    return xr.Dataset(parts.data_vars, coords=parts.coords, attrs=parts.attrs)
+    data_vars = parts.data_vars
+    if derived:
+        values = derived_values({name: data_vars[name][1] for name in DERIVED_FROM}, scenario)
+        data_vars = dict(data_vars) | {name: (by_name(name).dims, values[name], _attrs(by_name(name), scenario))
+                                       for name in DERIVED}
+        data_vars = {v.name: data_vars[v.name] for v in VARIABLES if v.name in data_vars}
+    return xr.Dataset(data_vars, coords=parts.coords, attrs=parts.attrs)
 
 
 def _actual_bookings(scenario: Scenario) -> np.ndarray:
@@ -500,7 +481,8 @@ def trace_trial(scenario: Scenario, seed: int, trial: int) -> TrialTrace:
                       np.zeros((sizes[2], 7)))
         mine = Outputs(out["counts"][:, 0], out["flows"][:, 0], out["downturn"][0], out["pipeline_end"][0],
                        out["attainment"][0], out["tenure"][0], out["commission_earned"][0], out["occupant"][0])
-        simulate_trial(np.uint64(seed), np.int64(trial), rows[0], market, terr, rules, cal, seats, pipe, mine, trace)
+        with first_kernel_call():
+            simulate_trial(np.uint64(seed), np.int64(trial), rows[0], market, terr, rules, cal, seats, pipe, mine, trace)
         written = [int(x) for x in trace.rows]
         if all(w <= size for w, size in zip(written, sizes)):
             break

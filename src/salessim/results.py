@@ -36,6 +36,7 @@ _adler32 = _isal.adler32
 _inflate = _isal.decompress  # stream.py reads chunks back with it
 
 from ._files import commit, ensure_space, new_temp, refuse_special, remove_partials
+from .derived import DERIVED, add_derived, computable
 from .scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
@@ -286,10 +287,30 @@ def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     Creates the parent folder if needed. Returns the path written. A full disk raises
     ``OSError(ENOSPC)`` ("no space left on <folder>") with ``path`` as it was.
     """
+    ds = _without_derived(ds)
     parts = _plain_parts(ds)
     if parts is None:
         return _save(path, lambda tmp, pool: _write(ds, tmp, pool))
     return write_parts(parts, path)
+
+
+def _without_derived(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` without the derived variables that :func:`open_results` computes again exactly
+    (the registry's :data:`~salessim.variables.DERIVED`): a file stores only what it cannot
+    recompute. One that differs from its recomputation (edited by hand) is kept, and wins on open."""
+    from .summary import scenario_of
+
+    present = [name for name in DERIVED if name in ds.data_vars]
+    if not present or not computable(ds):
+        return ds
+    try:
+        scenario = scenario_of(ds)
+    except Exception:  # no readable scenario: nothing to recompute them from
+        return ds
+    fresh = add_derived(ds.drop_vars(present), scenario)
+    same = [name for name in present if name in fresh.data_vars and fresh[name].dims == ds[name].dims
+            and np.array_equal(fresh[name].values, ds[name].values, equal_nan=True)]
+    return ds.drop_vars(same)
 
 
 def write_parts(parts, path: str | os.PathLike) -> Path:
@@ -365,7 +386,20 @@ def open_results(path: str | os.PathLike, chunks: dict | str | int | None = None
     except ResultsError:
         ds.close()
         raise
-    return ds
+    return _with_derived(ds)
+
+
+def _with_derived(ds: xr.Dataset) -> xr.Dataset:
+    """A file's Dataset with the derived variables it does not store (lazy ones for a lazy
+    Dataset), computed as :func:`~salessim.simulate` computes them: the same bits."""
+    if all(name in ds.variables for name in DERIVED) or not computable(ds):
+        return ds  # what-if outputs and --keep yearly files have none to add
+    from .summary import scenario_of
+
+    out = add_derived(ds, scenario_of(ds))
+    if out is not ds:
+        out.set_close(ds.close)  # closing the result closes the file of a lazy read
+    return out
 
 
 def file_trial_chunk(path: str | os.PathLike, default: int = 10_000) -> int:

@@ -107,7 +107,7 @@ def _trial_variables(ds: xr.Dataset) -> list[str]:
 
 def template(scenario: Scenario, inputs: ModelInputs, seed: int, trials: int, keep: str) -> xr.Dataset:
     """The structure of the results file (no trials yet): variables, coordinates, attributes."""
-    ds = _reduce(to_dataset(scenario, _buffers(0, inputs), seed=seed), keep)
+    ds = _reduce(to_dataset(scenario, _buffers(0, inputs), seed=seed, derived=False), keep)
     ds.attrs["trials"] = 0
     ds.attrs["trials_planned"] = int(trials)
     ds.attrs["keep"] = keep
@@ -122,7 +122,8 @@ def encode_chunk(scenario: Scenario, inputs: ModelInputs, seed: int, trial0: int
     rescheduled task gives the same bytes. ``chunk`` is the file's chunk length along
     ``trial`` (a last, shorter chunk is padded, as HDF5 stores it).
     """
-    ds = _reduce(to_dataset(scenario, run_chunk(inputs, seed, trial0, n), seed=seed, first_trial=trial0), keep)
+    ds = _reduce(to_dataset(scenario, run_chunk(inputs, seed, trial0, n), seed=seed, first_trial=trial0, derived=False),
+                 keep)
     blocks = {}
     for name in _trial_variables(ds):
         values = np.ascontiguousarray(ds[name].values)

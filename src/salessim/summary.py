@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .derived import DERIVED, year_totals
 from .mcstats import grouped_se, variance_split
 
 if TYPE_CHECKING:
@@ -162,7 +163,8 @@ def _row(metric: str, period: str, territory: str, unit: str, values: np.ndarray
 
 def has_economics(ds: xr.Dataset) -> bool:
     """True when the scenario has costs or recurring revenue to report (older files have neither)."""
-    if "sales_cost" not in _Results(ds):
+    r = _Results(ds)
+    if not all(name in r for name in ("commission", "revenue_new", "revenue_existing")):
         return False
     for t in scenario_of(ds).territories:
         costs = (t.base_salary_annual, t.variable_annual, t.hiring_cost, t.overhead_per_rep_month, t.cost_of_sale_rate)
@@ -326,8 +328,13 @@ def trial_values(ds: xr.Dataset) -> list[dict]:
                      "values": np.asarray(values, dtype=np.float64), "constant": metric in ("goal", "bookings_actual")})
 
     sums: dict[tuple[str, int], np.ndarray] = {}
+    monthly = "month" in ds.dims("bookings")
 
     def fy_sum(name, idx):  # (trials, territories); ``y`` is the fiscal year's position in the loop below
+        if name in DERIVED and monthly:  # from the totals of what they are computed from, stored or not
+            if (name, y) not in sums:
+                sums.update({(n, y): v for n, v in year_totals(lambda n: fy_sum(n, idx), scenario_of(ds)).items()})
+            return sums[name, y]
         if "month" not in ds.dims(name):  # a --keep yearly Dataset holds the fiscal-year totals
             return ds.year(name, y)
         if (name, y) not in sums:  # several rows read the same year's totals (funnel and territory sections)

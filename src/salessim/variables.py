@@ -48,6 +48,11 @@ class Variable:
     index: int | None = None  # position along the kernel array's variable axis
     only_with: str | None = None  # "uncertainty": present only in runs with uncertain parameters
 
+    def attrs(self, currency: str) -> dict[str, str]:
+        """The variable's attributes in a Dataset of results in ``currency``."""
+        return {"units": self.units.format(currency=currency), "long_name": self.long_name,
+                "description": self.description}
+
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("headcount", TMK, "int32", "reps", "reps in seat", "Reps in seat during the month (a rep leaving at the month's end still counts).", "counts", C_HEADCOUNT),

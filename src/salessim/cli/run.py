@@ -43,7 +43,7 @@ from .options import cluster_option, format_option, seed_option, set_option, tri
                    "run. Example: -n 1000000 --stream --resume")
 @click.option("--keep", type=click.Choice(KEEP), default="full", show_default=True,
               help="What the file stores: full (every month) or yearly (the per-trial fiscal-year figures the summary "
-                   "needs plus per-seat attainment, about 9x smaller; same summary). Example: --keep yearly")
+                   "needs plus per-seat attainment, about 7x smaller; same summary). Example: --keep yearly")
 @cluster_option
 @click.option("--in-flight", "in_flight", type=click.IntRange(min=1), default=None,
               help="With --cluster: chunks submitted to the workers and not yet written (bounds this process's "
@@ -104,7 +104,7 @@ def _run(sc, out, trials, seed, chunk_trials, fmt, precision, max_trials, stream
             from ..yearly import to_yearly
 
             if precision is None:
-                ds = to_dataset(sc, buffers, seed=seed)
+                ds = to_dataset(sc, buffers, seed=seed, derived=False)  # what the file stores
             if keep == "yearly":
                 ds = to_yearly(ds)
             table = _save_and_summarize(ds, out, save_results, summarize)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..engine import _buffers, run_chunk, to_dataset
+from ..engine import _buffers, result_parts, run_chunk
 from ..inputs import build_inputs
 from ..kernels.month import N_COUNTS, N_FLOWS
 from ..scenario import Scenario, ScenarioError, truncated, truncated_data
@@ -142,7 +142,7 @@ class Evaluator:
                 elif name not in ("counts", "flows"):
                     big[name][rows] = values
         self.trials_simulated += n
-        values = self.objective.values(trial_values(to_dataset(union_sc, big, seed=self.seed)))
+        values = self.objective.values(trial_values(result_parts(union_sc, big, seed=self.seed)))
         for j, plan in enumerate(plans):
             part = values[j * k : (j + 1) * k]
             old = self._values.get(plan)
