@@ -296,7 +296,7 @@ def save_results(ds: xr.Dataset, path: str | os.PathLike) -> Path:
 
 def _without_derived(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` without the derived variables that :func:`open_results` computes again exactly
-    (the registry's :data:`~salessim.variables.DERIVED`): a file stores only what it cannot
+    (:data:`salessim.derived.DERIVED`): a file stores only what it cannot
     recompute. One that differs from its recomputation (edited by hand) is kept, and wins on open."""
     from .summary import scenario_of
 
